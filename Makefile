@@ -1,0 +1,51 @@
+# newsreader: `make run` to try it, `make test` to test it. Needs only python3 and make.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PIP    := $(PY) -m pip --disable-pip-version-check -q
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+
+.PHONY: run test lint serve bench collectstatic migrate seed editor clean
+
+$(VENV)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.installed
+	$(PIP) install -r requirements-dev.txt
+	touch $@
+
+migrate: $(VENV)/.installed
+	$(PY) manage.py migrate --no-input -v 0
+
+seed: migrate
+	$(PY) manage.py import_stories data/seeds
+	@$(PY) manage.py shell -c "from stories.models import Story; d = Story.objects.filter(published=False).count(); print(f'{d} imported stories are drafts: readers do not see them until an editor publishes them in the admin (http://$(HOST):$(PORT)/admin/, make editor creates an account).')"
+
+run: seed
+	@echo "Serving on http://$(HOST):$(PORT)/  (Ctrl-C to stop)"
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+editor: migrate
+	$(PY) manage.py create_editor
+
+collectstatic: $(VENV)/.installed
+	$(PY) manage.py collectstatic --no-input -v 0
+
+test: $(VENV)/.installed-dev
+	DJANGO_DEBUG=false DJANGO_SECRET_KEY=test-only-$$(date +%s)-not-secret-padding-padding-padding-padding \
+	DJANGO_SECURE_SSL=false $(PY) manage.py collectstatic --no-input -v 0
+	$(PY) -m pytest -p xdist -n 2 $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/bandit -q -c pyproject.toml -r newsreader stories
+
+serve: collectstatic migrate
+	DJANGO_DEBUG=$${DJANGO_DEBUG:-false} $(VENV)/bin/gunicorn newsreader.wsgi --bind $(HOST):$(PORT) --workers $${WORKERS:-2}
+
+clean:
+	rm -rf $(VENV) staticfiles db.sqlite3 db.sqlite3-wal db.sqlite3-shm

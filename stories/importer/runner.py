@@ -1,0 +1,140 @@
+"""Walk paths, skip what was already imported, parse, write in batches, count.
+
+Files stream through in batches of ``batch_size``: memory stays flat however
+many there are. A file whose exact bytes were imported before is counted
+unchanged without being parsed. With ``jobs`` > 1, parsing runs in worker
+processes while this process writes.
+"""
+
+import multiprocessing
+import os
+from dataclasses import dataclass
+from itertools import islice
+from pathlib import Path
+
+from stories.importer.documents import DocumentError, content_hash, parse_front_matter, read_bytes, validate_document
+from stories.importer.writer import BatchWriter
+
+SUFFIXES = {".txt", ".md"}
+BATCH_SIZE = 200
+
+
+@dataclass
+class ImportReport:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    failed: int = 0
+
+    @property
+    def seen(self):
+        return self.created + self.updated + self.unchanged + self.failed
+
+    @property
+    def written(self):
+        return self.created + self.updated
+
+    def summary(self, dry_run=False):
+        if dry_run:
+            return f"dry run: {self.created} valid, {self.unchanged} unchanged, {self.failed} failed; nothing written"
+        return f"created {self.created}, updated {self.updated}, unchanged {self.unchanged}, failed {self.failed}"
+
+
+def iter_files(paths, on_error):
+    """Files named, and *.txt/*.md files under folders named, in a stable order."""
+    for path in map(Path, paths):
+        if path.is_dir():
+            for root, dirs, files in os.walk(path):
+                dirs.sort()
+                for name in sorted(files):
+                    if Path(name).suffix.lower() in SUFFIXES and not name.startswith("."):
+                        yield Path(root) / name
+        elif path.is_file():
+            yield path
+        else:
+            on_error(f"{path}: no such file or folder")
+
+
+def _read(path):
+    """(path, hash, raw bytes or DocumentError)."""
+    try:
+        raw = read_bytes(path)
+    except DocumentError as exc:
+        return path, None, exc
+    return path, content_hash(raw), raw
+
+
+def _parse(item):
+    """(path, hash, StoryData or DocumentError); runs in a worker process with ``jobs``."""
+    path, digest, raw = item
+    if isinstance(raw, DocumentError):
+        return item
+    try:
+        return path, digest, validate_document(path, parse_front_matter(path, raw), digest)
+    except DocumentError as exc:
+        return path, digest, exc
+
+
+def import_paths(
+    paths,
+    *,
+    dry_run=False,
+    jobs=1,
+    batch_size=BATCH_SIZE,
+    on_error=print,
+    on_warning=None,
+    on_progress=None,
+):
+    """Import every document under ``paths``. Returns an ImportReport.
+
+    ``on_error(line)`` and ``on_warning(line)`` receive one line each, naming
+    the file; ``on_progress(report)`` is called after each batch.
+    """
+    from stories.models import ImportedDocument
+
+    report = ImportReport()
+    writer = BatchWriter()
+
+    def fail(line):
+        report.failed += 1
+        on_error(line)
+
+    files = iter_files(paths, fail)
+    pool = multiprocessing.get_context("fork").Pool(jobs) if jobs > 1 else None
+    try:
+        while batch := [_read(path) for path in islice(files, batch_size)]:
+            hashes = [digest for _, digest, _ in batch if digest]
+            known = set(ImportedDocument.objects.filter(content_hash__in=hashes).values_list("content_hash", flat=True))
+            to_parse, seen = [], set()
+            for item in batch:
+                digest = item[1]
+                if digest in known or digest in seen:
+                    report.unchanged += 1
+                    continue
+                seen.add(digest)
+                to_parse.append(item)
+            parsed = pool.map(_parse, to_parse, chunksize=8) if pool else map(_parse, to_parse)
+            docs = []
+            for _, _, result in parsed:
+                if isinstance(result, DocumentError):
+                    fail(str(result))
+                    continue
+                if on_warning:
+                    for warning in result.warnings:
+                        on_warning(f"{result.source_file}: {warning}")
+                docs.append(result)
+            if dry_run:
+                report.created += len(docs)
+            elif docs:
+                for outcome in writer.write(docs):
+                    if outcome.status == "failed":
+                        fail(outcome.message)
+                    else:
+                        setattr(report, outcome.status, getattr(report, outcome.status) + 1)
+            if on_progress:
+                on_progress(report)
+    finally:
+        if pool:
+            pool.close()
+            pool.join()
+    return report

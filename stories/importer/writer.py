@@ -1,0 +1,295 @@
+"""Write validated documents (``StoryData``) to the database in batches.
+
+A batch costs a fixed number of queries whatever its size: bulk upserts on the
+unique keys (article URL, story lead, provider domain, topic slug), with
+provider and topic ids cached across batches. A batch runs in one transaction;
+if it fails, its documents are retried one per transaction so that one bad
+document cannot sink the others. Either way each document is written whole or
+not at all.
+"""
+
+import hashlib
+import logging
+from dataclasses import dataclass
+
+from django.db import DatabaseError, IntegrityError, OperationalError, transaction
+from django.utils import timezone
+
+from stories.models import OUTLETS_PREVIEW_SIZE, Article, Coverage, ImportedDocument, Provider, Story, Topic
+
+log = logging.getLogger(__name__)
+
+ARTICLE_UPDATE_FIELDS = [
+    "title",
+    "excerpt",
+    "published_at",
+    "amp_url",
+    "cdn_amp_url",
+    "type",
+    "quality",
+    "heat",
+    "provider",
+    "images",
+]
+STORY_UPDATE_FIELDS = [
+    "slug",
+    "category",
+    "heat",
+    "quality",
+    "published",
+    "published_at",
+    "secured",
+    "source_file",
+    "coverage_count",
+    "outlet_count",
+    "outlets_preview",
+    "image",
+    "search_text",
+    "updated_at",
+]
+RETRIES = 3  # a document is retried alone this many times (concurrent importers can collide)
+
+
+@dataclass(slots=True)
+class Outcome:
+    doc: object  # StoryData
+    status: str  # "created", "updated" or "failed"
+    message: str = ""
+    story_id: int | None = None
+
+
+class BatchWriter:
+    def __init__(self):
+        self._provider_ids = {}  # domain -> (id, slug)
+        self._topic_ids = {}  # slug -> id
+
+    def write(self, docs):
+        """Write documents; returns one Outcome per document, in order."""
+        outcomes = []
+        for group in _groups_without_repeated_leads(docs):
+            outcomes.extend(self._write_group(group))
+        return outcomes
+
+    def _write_group(self, docs):
+        try:
+            return self._write_atomically(docs)
+        except DatabaseError as exc:
+            if len(docs) == 1:
+                return [self._retry_alone(docs[0], exc)]
+            log.info("batch of %d failed (%s); writing its documents one by one", len(docs), exc)
+        return [self._retry_alone(doc) for doc in docs]
+
+    def _retry_alone(self, doc, first_error=None):
+        error = first_error
+        for _attempt in range(RETRIES if first_error is None else RETRIES - 1):
+            if error is not None and not isinstance(error, (OperationalError, IntegrityError)):
+                break  # not a collision: trying again would fail the same way
+            try:
+                return self._write_atomically([doc])[0]
+            except DatabaseError as exc:
+                error = exc
+        return Outcome(doc, "failed", f"{doc.source_file}: database: {_first_line(error)}")
+
+    def _write_atomically(self, docs):
+        new_providers, new_topics = {}, {}
+        with transaction.atomic():
+            outcomes = self._write(docs, new_providers, new_topics)
+        # Only ids that were committed may be cached.
+        self._provider_ids.update(new_providers)
+        self._topic_ids.update(new_topics)
+        return outcomes
+
+    def _write(self, docs, new_providers, new_topics):
+        now = timezone.now()
+        providers = self._provider_map(docs, new_providers)
+        topics = self._topic_map(docs, new_topics)
+        article_ids = self._upsert_articles(docs, providers)
+
+        lead_ids = [article_ids[doc.lead.web_url] for doc in docs]
+        existing = {
+            row["lead_id"]: row
+            for row in Story.objects.select_for_update()
+            .filter(lead_id__in=lead_ids)
+            .values("id", "lead_id", "published", "editor_decided_at")
+        }
+        stories = [self._story(doc, article_ids, providers, existing, now) for doc in docs]
+        Story.objects.bulk_create(
+            stories, update_conflicts=True, unique_fields=["lead"], update_fields=STORY_UPDATE_FIELDS
+        )
+        story_ids = dict(Story.objects.filter(lead_id__in=lead_ids).values_list("lead_id", "id"))
+
+        updated_ids = [row["id"] for row in existing.values()]
+        if updated_ids:
+            Coverage.objects.filter(story_id__in=updated_ids).delete()
+            Story.topics.through.objects.filter(story_id__in=updated_ids).delete()
+        coverage, story_topics, documents = [], [], []
+        for doc, lead_id in zip(docs, lead_ids, strict=True):
+            story_id = story_ids[lead_id]
+            coverage.extend(
+                Coverage(story_id=story_id, article_id=article_ids[item.web_url], position=position)
+                for position, item in enumerate(doc.related)
+            )
+            story_topics.extend(
+                Story.topics.through(story_id=story_id, topic_id=topics[slug]) for slug, _ in doc.topics
+            )
+            documents.append(
+                ImportedDocument(content_hash=doc.content_hash, story_id=story_id, source_file=doc.source_file[-500:])
+            )
+        Coverage.objects.bulk_create(coverage)
+        Story.topics.through.objects.bulk_create(story_topics)
+        ImportedDocument.objects.bulk_create(documents, ignore_conflicts=True)
+        return [
+            Outcome(doc, "updated" if lead_id in existing else "created", story_id=story_ids[lead_id])
+            for doc, lead_id in zip(docs, lead_ids, strict=True)
+        ]
+
+    # --- pieces -------------------------------------------------------------
+
+    def _provider_map(self, docs, new_providers):
+        """domain -> (id, slug) for every outlet in the batch, creating the new ones."""
+        names = {}
+        for doc in docs:
+            for article in (doc.lead, *doc.related):
+                names.setdefault(article.provider_domain, article.provider_name)
+        found = {domain: self._provider_ids[domain] for domain in names if domain in self._provider_ids}
+        missing = [domain for domain in names if domain not in found]
+        if missing:
+            found.update(_providers_by_domain(missing))
+            to_create = [domain for domain in missing if domain not in found]
+            if to_create:
+                slugs = _unique_slugs(to_create)
+                Provider.objects.bulk_create(
+                    [Provider(domain=d, name=names[d], slug=slugs[d]) for d in to_create], ignore_conflicts=True
+                )
+                created = _providers_by_domain(to_create)
+                found.update(created)
+                lost = [d for d in to_create if d not in created]
+                if lost:  # a slug taken by an outlet created meanwhile: make it unique by hash
+                    Provider.objects.bulk_create(
+                        [Provider(domain=d, name=names[d], slug=f"{slugs[d][:240]}-{_short_hash(d)}") for d in lost],
+                        ignore_conflicts=True,
+                    )
+                    found.update(_providers_by_domain(lost))
+            new_providers.update({domain: found[domain] for domain in missing})
+        return found
+
+    def _topic_map(self, docs, new_topics):
+        names = {}
+        for doc in docs:
+            for slug, name in doc.topics:
+                names.setdefault(slug, name)
+        found = {slug: self._topic_ids[slug] for slug in names if slug in self._topic_ids}
+        missing = [slug for slug in names if slug not in found]
+        if missing:
+            Topic.objects.bulk_create([Topic(slug=slug, name=names[slug]) for slug in missing], ignore_conflicts=True)
+            fresh = dict(Topic.objects.filter(slug__in=missing).values_list("slug", "id"))
+            found.update(fresh)
+            new_topics.update(fresh)
+        return found
+
+    def _upsert_articles(self, docs, providers):
+        articles = {}
+        for doc in docs:
+            for item in (*doc.related, doc.lead):  # the lead's own data wins within a document
+                articles[item.web_url] = Article(
+                    title=item.title,
+                    excerpt=item.excerpt,
+                    published_at=item.published_at,
+                    web_url=item.web_url,
+                    amp_url=item.amp_url,
+                    cdn_amp_url=item.cdn_amp_url,
+                    type=item.type,
+                    quality=item.quality,
+                    heat=item.heat,
+                    provider_id=providers[item.provider_domain][0],
+                    images=item.images,
+                )
+        Article.objects.bulk_create(
+            list(articles.values()),
+            update_conflicts=True,
+            unique_fields=["web_url"],
+            update_fields=ARTICLE_UPDATE_FIELDS,
+        )
+        ids = {url: article.pk for url, article in articles.items() if article.pk is not None}
+        if len(ids) < len(articles):  # databases that do not return ids from an upsert
+            ids = dict(Article.objects.filter(web_url__in=list(articles)).values_list("web_url", "id"))
+        return ids
+
+    def _story(self, doc, article_ids, providers, existing, now):
+        row = existing.get(article_ids[doc.lead.web_url])
+        published = doc.published
+        if row is not None and row["editor_decided_at"] is not None:
+            published = row["published"]  # editors win over re-imports
+        lead_domain = doc.lead.provider_domain
+        outlets, preview = {lead_domain}, []
+        for item in doc.related:
+            if item.provider_domain not in outlets:
+                outlets.add(item.provider_domain)
+                if len(preview) < OUTLETS_PREVIEW_SIZE:
+                    preview.append([item.provider_name, providers[item.provider_domain][1]])
+        image = next((article.images[0] for article in (doc.lead, *doc.related) if article.images), None)
+        text_parts = [doc.lead.title, doc.lead.excerpt]
+        for item in doc.related:
+            text_parts += [item.title, item.excerpt]
+        return Story(
+            lead_id=article_ids[doc.lead.web_url],
+            slug=_slug(doc.lead.title),
+            category=doc.category,
+            heat=doc.heat,
+            quality=doc.quality,
+            published=published,
+            published_at=doc.lead.published_at,
+            secured=doc.secured,
+            source_file=doc.source_file[-500:],
+            coverage_count=len(doc.related),
+            outlet_count=len(outlets),
+            outlets_preview=preview,
+            image=image,
+            search_text="\n".join(part for part in text_parts if part),
+            created_at=now,
+            updated_at=now,
+        )
+
+
+def _groups_without_repeated_leads(docs):
+    """Split a batch so no group holds two documents of the same story (one upsert cannot touch a row twice)."""
+    group, leads = [], set()
+    for doc in docs:
+        if doc.lead.web_url in leads:
+            yield group
+            group, leads = [], set()
+        group.append(doc)
+        leads.add(doc.lead.web_url)
+    if group:
+        yield group
+
+
+def _providers_by_domain(domains):
+    return {
+        domain: (pk, slug)
+        for domain, pk, slug in Provider.objects.filter(domain__in=domains).values_list("domain", "id", "slug")
+    }
+
+
+def _unique_slugs(domains):
+    slugs = {domain: Provider.slug_for(domain) for domain in domains}
+    taken = set(Provider.objects.filter(slug__in=list(slugs.values())).values_list("slug", flat=True))
+    for domain, slug in slugs.items():
+        if slug in taken:
+            slugs[domain] = slug = f"{slug[:240]}-{_short_hash(domain)}"
+        taken.add(slug)
+    return slugs
+
+
+def _short_hash(text):
+    return hashlib.blake2b(text.encode(), digest_size=4).hexdigest()
+
+
+def _slug(title):
+    from django.utils.text import slugify
+
+    return slugify(title)[:80].strip("-") or "story"
+
+
+def _first_line(error):
+    return (str(error).strip().splitlines() or [type(error).__name__])[0]

@@ -1,0 +1,239 @@
+"""Stories, their lead articles and their coverage by other outlets.
+
+Every lead and every related item of a seed document is an ``Article``, stored
+once per URL. A ``Story`` is one lead article plus its coverage (other outlets'
+articles on the same news), in document order through ``Coverage``.
+
+Counts that public pages show (coverage per story, stories per topic or outlet)
+are stored, so no public page counts over a whole table; the importer and the
+admin's publish actions keep them fresh through ``refresh_counts()``.
+"""
+
+from django.db import models
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils.text import slugify
+
+# How many outlet names a story card shows ("covered by N outlets: A, B, C").
+OUTLETS_PREVIEW_SIZE = 4
+
+
+class Provider(models.Model):
+    name = models.CharField(max_length=200, help_text="The outlet's name as readers know it.")
+    domain = models.CharField(
+        max_length=253,
+        unique=True,
+        help_text="The outlet's web domain, such as bostonglobe.com. Outlets are told apart by domain.",
+    )
+    slug = models.SlugField(max_length=255, unique=True, help_text="Used in the outlet's page address.")
+    led_count = models.PositiveIntegerField(
+        default=0, editable=False, help_text="Published stories this outlet led (kept up to date by the site)."
+    )
+    covered_count = models.PositiveIntegerField(
+        default=0,
+        editable=False,
+        help_text="Published stories this outlet covered (kept up to date by the site).",
+    )
+
+    class Meta:
+        ordering = ["name", "id"]
+        indexes = [models.Index(fields=["-led_count", "-covered_count"], name="provider_activity_idx")]
+
+    def __str__(self):
+        return f"{self.name} ({self.domain})"
+
+    def get_absolute_url(self):
+        return reverse("stories:provider_detail", kwargs={"slug": self.slug})
+
+    @staticmethod
+    def slug_for(domain):
+        return slugify(domain.replace(".", "-"))[:255] or "outlet"
+
+
+class Topic(models.Model):
+    name = models.CharField(max_length=100, help_text="The topic's name as shown to readers.")
+    slug = models.SlugField(max_length=100, unique=True, help_text="Used in the topic's page address.")
+    story_count = models.PositiveIntegerField(
+        default=0, editable=False, help_text="Published stories on this topic (kept up to date by the site)."
+    )
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("stories:topic_detail", kwargs={"slug": self.slug})
+
+
+class Article(models.Model):
+    """One outlet's article: a story's lead, or coverage of a story, or both."""
+
+    title = models.CharField(max_length=500)
+    excerpt = models.TextField(blank=True)
+    published_at = models.DateTimeField(help_text="When the outlet published it (stored in UTC).")
+    web_url = models.URLField(max_length=2000, unique=True, help_text="The article's canonical address.")
+    amp_url = models.URLField(max_length=2000, blank=True, help_text="The outlet's lightweight (AMP) page.")
+    cdn_amp_url = models.URLField(max_length=2000, blank=True, help_text="The AMP page through Google's AMP cache.")
+    type = models.CharField(max_length=50, default="article", help_text="Kind of item: article, video, ...")
+    quality = models.PositiveIntegerField(default=0, help_text="Source quality score (0 and up; no upper limit).")
+    heat = models.IntegerField(default=-1, help_text="Popularity score; -1 means not scored.")
+    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="articles")
+    images = models.JSONField(default=list, blank=True, help_text="Images: a list of {url, width, height, cached}.")
+
+    class Meta:
+        ordering = ["-published_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(quality__gte=0), name="article_quality_non_negative"),
+            models.CheckConstraint(condition=Q(heat__gte=-1), name="article_heat_minus_one_or_more"),
+        ]
+        indexes = [models.Index(fields=["provider", "-published_at"], name="article_provider_time_idx")]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return self.web_url
+
+    @property
+    def image(self):
+        return self.images[0] if self.images else None
+
+
+class StoryQuerySet(models.QuerySet):
+    def published(self):
+        return self.filter(published=True)
+
+    def for_listing(self):
+        """What a story card needs, in a fixed number of queries."""
+        return self.select_related("lead__provider").prefetch_related("topics")
+
+    def for_story_page(self):
+        coverage = Coverage.objects.select_related("article__provider").order_by("position")
+        return self.select_related("lead__provider").prefetch_related(
+            "topics", models.Prefetch("coverage_items", queryset=coverage)
+        )
+
+    def newest_first(self):
+        return self.order_by("-published_at", "-id")
+
+    def top_first(self):
+        """Most outlets first, then quality, then heat."""
+        return self.order_by("-outlet_count", "-quality", "-heat", "-published_at", "-id")
+
+    def search(self, query):
+        """Stories whose lead or coverage mentions every word of ``query`` in a headline or excerpt."""
+        from stories.search import search_stories
+
+        return search_stories(self, query)
+
+
+class Story(models.Model):
+    lead = models.OneToOneField(
+        Article,
+        on_delete=models.PROTECT,
+        related_name="led_story",
+        help_text="The headline article this story is built around.",
+    )
+    coverage = models.ManyToManyField(
+        Article, through="Coverage", related_name="covered_in", blank=True, help_text="Other outlets' articles."
+    )
+    slug = models.SlugField(max_length=120, help_text="Readable part of the address, from the headline.")
+    category = models.CharField(max_length=100, blank=True)
+    topics = models.ManyToManyField(Topic, related_name="stories", blank=True)
+    heat = models.IntegerField(default=-1, help_text="Popularity score; -1 means not scored.")
+    quality = models.PositiveIntegerField(default=0, help_text="Source quality score (0 and up).")
+    published = models.BooleanField(
+        default=True,
+        help_text="Readers see only published stories. Once you change this, re-imports leave it as you set it.",
+    )
+    published_at = models.DateTimeField(help_text="The lead article's publication time (copied for sorting).")
+    editor_decided_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="When an editor last set the published flag; re-imports never change it after that.",
+    )
+    secured = models.TextField(blank=True, editable=False, help_text="Opaque value from the source; never shown.")
+    source_file = models.CharField(max_length=500, blank=True, help_text="The seed file this story came from.")
+    coverage_count = models.PositiveIntegerField(default=0, help_text="Number of coverage items.")
+    outlet_count = models.PositiveIntegerField(default=1, help_text="Distinct outlets, the lead's included.")
+    outlets_preview = models.JSONField(
+        default=list, blank=True, editable=False, help_text="First few covering outlets: [[name, slug], ...]."
+    )
+    image = models.JSONField(
+        null=True, blank=True, editable=False, help_text="The story's picture: the lead's, else a coverage item's."
+    )
+    search_text = models.TextField(
+        blank=True, editable=False, help_text="Headlines and excerpts of the lead and coverage, for search."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = StoryQuerySet.as_manager()
+
+    class Meta:
+        verbose_name_plural = "stories"
+        ordering = ["-published_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(quality__gte=0), name="story_quality_non_negative"),
+            models.CheckConstraint(condition=Q(heat__gte=-1), name="story_heat_minus_one_or_more"),
+            models.CheckConstraint(
+                condition=Q(outlet_count__gte=1) & Q(coverage_count__gte=F("outlet_count") - 1),
+                name="story_counts_consistent",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["published", "-published_at", "-id"], name="story_published_newest_idx"),
+            models.Index(
+                fields=["published", "-outlet_count", "-quality", "-heat", "-published_at", "-id"],
+                name="story_published_top_idx",
+            ),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("stories:story_detail", kwargs={"pk": self.pk, "slug": self.slug or "story"})
+
+    @property
+    def title(self):
+        return self.lead.title
+
+    @property
+    def is_unscored(self):
+        return self.heat == -1
+
+
+class Coverage(models.Model):
+    """One article covering a story, at its place in the document's ``related`` list."""
+
+    story = models.ForeignKey(Story, on_delete=models.CASCADE, related_name="coverage_items")
+    article = models.ForeignKey(Article, on_delete=models.PROTECT, related_name="coverage_items")
+    position = models.PositiveSmallIntegerField(help_text="Order in the source document, from 0.")
+
+    class Meta:
+        verbose_name_plural = "coverage"
+        ordering = ["story", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["story", "article"], name="coverage_unique_article_per_story"),
+            models.UniqueConstraint(fields=["story", "position"], name="coverage_unique_position_per_story"),
+        ]
+        indexes = [models.Index(fields=["article"], name="coverage_article_idx")]
+
+    def __str__(self):
+        return f"{self.article} (coverage of story {self.story_id})"
+
+
+class ImportedDocument(models.Model):
+    """A seed document already imported, by content hash: re-importing it writes nothing."""
+
+    content_hash = models.CharField(max_length=64, unique=True)
+    story = models.ForeignKey(Story, on_delete=models.CASCADE, related_name="documents")
+    source_file = models.CharField(max_length=500)
+    imported_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return self.source_file

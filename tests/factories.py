@@ -1,0 +1,74 @@
+"""Small helpers that build rows for tests: make_story(**kw) and friends."""
+
+import itertools
+from datetime import UTC, datetime, timedelta
+
+from stories.models import Article, Coverage, Provider, Story, Topic
+
+_seq = itertools.count(1)
+BASE_TIME = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
+
+
+def make_provider(domain=None, name=None, **kw):
+    n = next(_seq)
+    domain = domain or f"outlet{n}.example.com"
+    provider, _ = Provider.objects.get_or_create(
+        domain=domain, defaults={"name": name or f"Outlet {n}", "slug": Provider.slug_for(domain), **kw}
+    )
+    return provider
+
+
+def make_topic(name="AI", **kw):
+    from django.utils.text import slugify
+
+    topic, _ = Topic.objects.get_or_create(slug=slugify(name), defaults={"name": name, **kw})
+    return topic
+
+
+def make_article(title=None, provider=None, published_at=None, **kw):
+    n = next(_seq)
+    provider = provider or make_provider()
+    return Article.objects.create(
+        title=title or f"Article {n}",
+        excerpt=kw.pop("excerpt", f"Excerpt of article {n}."),
+        published_at=published_at or BASE_TIME,
+        web_url=kw.pop("web_url", f"https://{provider.domain}/news/{n}"),
+        provider=provider,
+        **kw,
+    )
+
+
+def make_story(title=None, *, provider=None, published=True, published_at=None, coverage=(), topics=(), **kw):
+    """A story with its lead article; ``coverage`` is a list of Articles or of dicts for make_article."""
+    from django.utils.text import slugify
+
+    lead_kw = kw.pop("lead", {})
+    published_at = published_at or BASE_TIME
+    lead = make_article(title=title, provider=provider, published_at=published_at, **lead_kw)
+    items = [item if isinstance(item, Article) else make_article(**item) for item in coverage]
+    domains = {lead.provider.domain}
+    preview = []
+    for item in items:
+        if item.provider.domain not in domains:
+            domains.add(item.provider.domain)
+            if len(preview) < 4:
+                preview.append([item.provider.name, item.provider.slug])
+    story = Story.objects.create(
+        lead=lead,
+        slug=slugify(lead.title)[:80] or "story",
+        published=published,
+        published_at=published_at,
+        coverage_count=len(items),
+        outlet_count=len(domains),
+        outlets_preview=preview,
+        search_text="\n".join([lead.title, lead.excerpt] + [t for a in items for t in (a.title, a.excerpt)]),
+        **kw,
+    )
+    Coverage.objects.bulk_create(Coverage(story=story, article=a, position=i) for i, a in enumerate(items))
+    for topic in topics:
+        story.topics.add(topic if isinstance(topic, Topic) else make_topic(topic))
+    return story
+
+
+def hours(n):
+    return timedelta(hours=n)
