@@ -103,13 +103,14 @@ def article_lines(rng, outlet, when, indent, slug, quality):
     name, domain = outlet
     url = f"https://www.{domain}/{when:%Y/%m/%d}/{slug}/"
     pad = " " * indent
+    cdn = "https://www-" + domain.replace(".", "-") + ".cdn.ampproject.org/c/s/"
     lines = [
         f"{pad}title: {quoted(sentence(rng, rng.randint(7, 14)))}",
         f"{pad}excerpt: {quoted(sentence(rng, rng.randint(40, 60)) + '.')}",
         f"{pad}publishedDateTime: {when:%Y-%m-%dT%H:%M:%SZ}",
         f"{pad}webUrl: {quoted(url)}",
         f"{pad}ampWebUrl: {quoted(url + 'amp/')}",
-        f"{pad}cdnAmpWebUrl: {quoted('https://www-' + domain.replace('.', '-') + '.cdn.ampproject.org/c/s/' + url[8:] + 'amp/')}",
+        f"{pad}cdnAmpWebUrl: {quoted(cdn + url[8:] + 'amp/')}",
         f"{pad}type: article",
         f"{pad}provider:",
         f"{pad}  name: {quoted(name)}",

@@ -27,7 +27,7 @@ def test_two_overlapping_imports_at_once_finish_without_duplicates(tmp_path):
 
     with scratch_database(tmp_path) as url:
         procs = [start_manage(url, "import_stories", str(folder), "--batch-size", "20") for folder in (first, second)]
-        results = [proc.communicate(timeout=300) + (proc.returncode,) for proc in procs]
+        results = [(*proc.communicate(timeout=300), proc.returncode) for proc in procs]
         for (out, err, code), expected in zip(results, (160, 160), strict=True):
             assert code == 0, err
             assert "locked" not in err and "Traceback" not in err
