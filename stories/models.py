@@ -9,6 +9,7 @@ are stored, so no public page counts over a whole table; the importer and the
 admin's publish actions keep them fresh through ``refresh_counts()``.
 """
 
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
@@ -168,6 +169,9 @@ class Story(models.Model):
     search_text = models.TextField(
         blank=True, editable=False, help_text="Headlines and excerpts of the lead and coverage, for search."
     )
+    # PostgreSQL only: search_text as a tsvector, kept up to date by the importer,
+    # with a GIN index (migration 0003). Stays empty on SQLite.
+    search_vector = SearchVectorField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
