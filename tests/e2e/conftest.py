@@ -18,6 +18,7 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 PROJECT = Path(__file__).resolve().parents[2]
+E2E_DATA = PROJECT / "tests" / "data" / "e2e"
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
 SIZES = {"phone": {"width": 360, "height": 740}, "desktop": {"width": 1280, "height": 800}}
 CHROMIUM_ARGS = [
