@@ -30,8 +30,8 @@ def refresh_counts(story_ids=None):
         if not story_ids:
             return
         topics = topics.filter(stories__in=story_ids).distinct()
-        lead_providers = Story.objects.filter(pk__in=story_ids).values("lead__provider_id")
-        coverage_providers = Coverage.objects.filter(story_id__in=story_ids).values("article__provider_id")
+        lead_providers = Story.objects.filter(pk__in=story_ids).order_by().values("lead__provider_id")
+        coverage_providers = Coverage.objects.filter(story_id__in=story_ids).order_by().values("article__provider_id")
         providers = providers.filter(pk__in=lead_providers.union(coverage_providers))
 
     through = Story.topics.through.objects.filter(story__published=True, topic_id=OuterRef("pk"))
