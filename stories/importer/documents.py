@@ -11,9 +11,12 @@ and a ``related`` list of other outlets' coverage of the same news.
 
 import hashlib
 import html
+import html.entities
+import os
 import re
+import stat
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -22,12 +25,19 @@ from django.utils.text import slugify
 
 MAX_FILE_BYTES = 1024 * 1024  # real documents are about 12 KB
 MAX_DEPTH = 20  # real documents nest 4 deep
-MAX_TITLE = 1000
+# Text limits are the database columns' (stories.models): a longer value must be
+# refused here, naming the field, not by the database (PostgreSQL raises, SQLite
+# stores it anyway).
+MAX_TITLE = 500  # Article.title
 MAX_EXCERPT = 20_000
-MAX_URL = 2000
-MAX_NAME = 200
-MAX_SHORT = 100  # category, type, topic names
+MAX_URL = 2000  # Article.web_url
+MAX_NAME = 200  # Provider.name
+MAX_SHORT = 100  # Story.category, Topic.name and Topic.slug
+MAX_TYPE = 50  # Article.type
 MAX_INT = 2**31 - 1  # what every database's integer column holds
+MAX_RELATED = 1000  # real documents hold at most 30; Coverage.position is a small integer
+MAX_TOPICS = 100  # real documents hold at most 3
+MAX_IMAGES = 50  # per article; real articles have one
 
 if not getattr(yaml, "__with_libyaml__", False):  # pragma: no cover - depends on the build
     import warnings
@@ -45,13 +55,32 @@ class DocumentError(Exception):
     """A document, or one item of it, breaks a rule of the format."""
 
     def __init__(self, path, field, problem):
-        self.path = str(path)
+        self.path = display_path(path)
         self.field = field
         self.problem = problem
         super().__init__(str(self))
 
     def __str__(self):
         return f"{self.path}: {self.field}: {self.problem}" if self.field else f"{self.path}: {self.problem}"
+
+
+_UNPRINTABLE_RE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def display_path(path):
+    """A file's path as text that prints on one line and that any database stores.
+
+    A file name's bytes that are not UTF-8 (``os.walk`` hands them over as lone
+    surrogates, which no database accepts) become U+FFFD; control characters
+    (a newline, a terminal escape) become ``\\xNN``.
+    """
+    text = os.fsencode(path).decode("utf-8", "replace")
+    return _UNPRINTABLE_RE.sub(_escape_character, text)
+
+
+def _escape_character(match):
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
 class _LooseScalar(str):
@@ -91,11 +120,23 @@ class SeedLoader(_BaseLoader):
     def construct_timestamp_text(self, node):
         return str(node.value)
 
+    def construct_plain_text(self, node):
+        return str(node.value)
+
+    def construct_object(self, node, deep=False):
+        # A node built twice is an alias (``*x``): refused even if the text scan
+        # before parsing missed it, so that no alias bomb is ever expanded.
+        if node in self.constructed_objects or node in self.recursive_objects:
+            raise yaml.constructor.ConstructorError(
+                None, None, "YAML anchors and aliases are not allowed", node.start_mark
+            )
+        return super().construct_object(node, deep=deep)
+
     def construct_mapping(self, node, deep=False):
         seen = set()
         for key_node, _ in node.value:
             key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
-            if key == "<<":
+            if key == "<<" or key_node.tag == "tag:yaml.org,2002:merge":  # "!!merge x:" merges too
                 raise yaml.constructor.ConstructorError(
                     None, None, "merge keys (<<) are not allowed", key_node.start_mark
                 )
@@ -109,6 +150,8 @@ class SeedLoader(_BaseLoader):
 SeedLoader.yaml_constructors["tag:yaml.org,2002:bool"] = SeedLoader.construct_strict_bool
 SeedLoader.yaml_constructors["tag:yaml.org,2002:int"] = SeedLoader.construct_strict_int
 SeedLoader.yaml_constructors["tag:yaml.org,2002:timestamp"] = SeedLoader.construct_timestamp_text
+# YAML 1.1 resolves a plain ``=`` to a "value" tag that no safe constructor builds.
+SeedLoader.yaml_constructors["tag:yaml.org,2002:value"] = SeedLoader.construct_plain_text
 
 
 @dataclass(slots=True)
@@ -157,7 +200,10 @@ def read_document(path, raw=None):
 
 def read_bytes(path):
     try:
-        size = path.stat().st_size
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):  # a FIFO would block forever, a device never ends
+            raise DocumentError(path, None, "not a regular file")
+        size = info.st_size
         if size > MAX_FILE_BYTES:
             raise DocumentError(path, None, f"file is {size:,} bytes, over the {MAX_FILE_BYTES:,}-byte limit")
         with open(path, "rb") as handle:
@@ -169,11 +215,16 @@ def read_bytes(path):
     return raw
 
 
-# A node property (anchor &x, alias *x) may only start after whitespace, a flow
-# indicator or a line start. Documents with none of those skip the slower
-# event scan; so do documents that cannot nest deeply.
-_PROPERTY_RE = re.compile(r"(?:^|[\s\[{,])[&*][^\s,\[\]{}]", re.MULTILINE)
+# The event scan (about a fifth of the parse time) is skipped for documents that
+# can hold neither a node property nor deep nesting, as real documents can't.
+# An anchor &x or alias *x may only start after whitespace, a flow indicator, a
+# line start or the ':' of a quoted key ({"k":*x}); SeedLoader refuses aliases
+# again while building, in case. Without flow collections ([ {), compact nesting
+# (- - x) and lines indented 10 or more, block nesting stays under MAX_DEPTH:
+# each level costs a column. Real documents indent 8 at most.
+_PROPERTY_RE = re.compile(r"(?:^|[\s\[{,:])[&*][^\s,\[\]{}]", re.MULTILINE)
 _COMPACT_NEST_RE = re.compile(r"[-?][ \t]+[-?](?:[ \t\r\n]|$)", re.MULTILINE)
+_DEEP_INDENT_RE = re.compile(r"^[ \t]{10}", re.MULTILINE)
 _FENCE_RE = re.compile(r"^---\r?$", re.MULTILINE)
 
 
@@ -181,6 +232,8 @@ def split_front_matter(path, raw):
     """The front matter's text: between a first line ``---`` and the next line that is exactly ``---``."""
     if not raw.strip():
         raise DocumentError(path, None, "file is empty")
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise DocumentError(path, None, "not valid UTF-8: the file is UTF-16")
     if b"\x00" in raw:
         raise DocumentError(path, None, "file contains NUL bytes")
     try:
@@ -198,17 +251,23 @@ def split_front_matter(path, raw):
 
 def parse_front_matter(path, raw):
     text = split_front_matter(path, raw)
-    if _PROPERTY_RE.search(text) or _COMPACT_NEST_RE.search(text) or text.count("[") + text.count("{") > 64:
+    if (
+        "[" in text
+        or "{" in text
+        or _PROPERTY_RE.search(text)
+        or _COMPACT_NEST_RE.search(text)
+        or _DEEP_INDENT_RE.search(text)
+    ):
         _scan_events(path, text)
-    loader = SeedLoader(text)
+    loader = _new_loader(path, SeedLoader, text)
     try:
         data = loader.get_single_data()
     except yaml.MarkedYAMLError as exc:
         raise DocumentError(path, None, f"invalid YAML: {_yaml_problem(exc)}") from None
     except yaml.YAMLError as exc:
-        raise DocumentError(path, None, f"invalid YAML: {exc}") from None
-    except (ValueError, TypeError, RecursionError) as exc:
-        raise DocumentError(path, None, f"invalid YAML value: {exc}") from None
+        raise DocumentError(path, None, f"invalid YAML: {_yaml_other_problem(exc)}") from None
+    except (ValueError, TypeError, RecursionError) as exc:  # int("9" * 5000), for one
+        raise DocumentError(path, None, f"invalid YAML value: {str(exc).split(';')[0]}") from None
     finally:
         loader.dispose()
     if data is None:
@@ -225,7 +284,7 @@ def _scan_events(path, text):
     process) and an alias bomb expands when the data is walked, so both are
     refused from the event stream, which costs no recursion.
     """
-    loader = _BaseLoader(text)
+    loader = _new_loader(path, _BaseLoader, text)
     depth = 0
     try:
         while loader.check_event():
@@ -241,9 +300,18 @@ def _scan_events(path, text):
     except yaml.MarkedYAMLError as exc:
         raise DocumentError(path, None, f"invalid YAML: {_yaml_problem(exc)}") from None
     except yaml.YAMLError as exc:
-        raise DocumentError(path, None, f"invalid YAML: {exc}") from None
+        raise DocumentError(path, None, f"invalid YAML: {_yaml_other_problem(exc)}") from None
     finally:
         loader.dispose()
+
+
+def _new_loader(path, loader_class, text):
+    # PyYAML's pure-Python reader checks the characters when it is built (libyaml's
+    # only when it reads): either way one line naming the file.
+    try:
+        return loader_class(text)
+    except yaml.YAMLError as exc:
+        raise DocumentError(path, None, f"invalid YAML: {_yaml_other_problem(exc)}") from None
 
 
 def _line(event):
@@ -256,6 +324,14 @@ def _yaml_problem(exc):
     mark = exc.problem_mark or exc.context_mark
     where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
     return f"{exc.problem or exc.context or 'cannot parse'}{where}"
+
+
+def _yaml_other_problem(exc):
+    """One line (a ReaderError's text spans two)."""
+    if isinstance(exc, yaml.reader.ReaderError):
+        character = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        return f"{exc.reason} (found U+{character:04X})"
+    return " ".join(str(exc).split())
 
 
 def _kind(value):
@@ -283,7 +359,10 @@ def _kind(value):
 _HOST_RE = re.compile(
     r"(?=.{1,253}$)(?:[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?\.)*[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
 )
-_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# Control characters never belong in text (a NUL is refused by PostgreSQL);
+# tabs and line breaks do, and are normalized.
+_TEXT_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 class _InvalidFieldError(Exception):
@@ -303,10 +382,17 @@ def _text(item, key, where, *, required=False, max_length=MAX_NAME, multiline=Fa
         return ""
     if not isinstance(value, str):
         raise _InvalidFieldError(name, f"must be text, not {_kind(value)}")
+    _refuse_control_characters(value, name)
     value = value.strip() if multiline else " ".join(value.split())
     if len(value) > max_length:
         raise _InvalidFieldError(name, f"is {len(value):,} characters long, over the {max_length:,} limit")
     return value
+
+
+def _refuse_control_characters(value, name):
+    bad = _TEXT_CONTROL_RE.search(value)
+    if bad:
+        raise _InvalidFieldError(name, f"must not contain control characters (found U+{ord(bad.group()):04X})")
 
 
 def _integer(item, key, where, *, default, minimum):
@@ -331,7 +417,7 @@ def clean_url(value, name, *, required=False):
         return ""
     if not isinstance(value, str):
         raise _InvalidFieldError(name, f"must be a URL, not {_kind(value)}")
-    url = html.unescape(value.strip())
+    url = unescape_entities(value.strip())
     if _CONTROL_RE.search(url) or " " in url:
         raise _InvalidFieldError(name, "must not contain spaces, line breaks or control characters")
     if len(url) > MAX_URL:
@@ -357,26 +443,88 @@ def clean_url(value, name, *, required=False):
     return url
 
 
+_ENTITY_RE = re.compile(r"&(?:#[0-9]+;?|#[xX][0-9a-fA-F]+;?|([A-Za-z][A-Za-z0-9]*)(;?))")
+
+
+def unescape_entities(text):
+    """HTML character references decoded once, the way a browser decodes an attribute.
+
+    ``html.unescape`` also decodes a legacy name without its ``;`` inside a longer
+    word, which corrupts query strings: ``&region=us`` would become ``®ion=us``,
+    ``&para=1`` ``¶=1``. In an attribute a named reference without ``;`` is
+    decoded only when it is a whole legacy name not followed by ``=`` (``&amp&``,
+    or ``&amp`` at the end); numeric ones always are.
+    """
+    if "&" not in text:
+        return text
+
+    def decode(match):
+        name, semicolon = match.group(1), match.group(2)
+        if name is None:
+            return html.unescape(match.group())
+        if semicolon:
+            return html.entities.html5.get(f"{name};", match.group())
+        if name in html.entities.html5 and text[match.end() : match.end() + 1] != "=":
+            return html.entities.html5[name]
+        return match.group()
+
+    return _ENTITY_RE.sub(decode, text)
+
+
 def _is_ip_literal(netloc):
     return bool(re.fullmatch(r"\[[0-9a-fA-F:.]+\](?::\d+)?", netloc))
 
 
+# YAML 1.1's timestamp (what PyYAML's resolver and constructor accept): one-digit
+# months, days and hours, a space or a T, any fraction, a zone of Z or +-H[H][:MM].
+_TIMESTAMP_RE = re.compile(
+    r"""(?P<year>[0-9]{4})-(?P<month>[0-9]{1,2})-(?P<day>[0-9]{1,2})
+    (?:(?:[Tt]|[ \t]+)(?P<hour>[0-9]{1,2}):(?P<minute>[0-9]{2}):(?P<second>[0-9]{2})
+    (?:\.(?P<fraction>[0-9]*))?
+    (?:[ \t]*(?:(?P<utc>[Zz])|(?P<sign>[-+])(?P<tz_hour>[0-9]{1,2})(?::?(?P<tz_minute>[0-9]{2}))?))?)?""",
+    re.VERBOSE,
+)
+
+
+def _parse_time(text):
+    """A datetime (naive when no zone is given) from YAML timestamp text, else ISO 8601; ValueError."""
+    match = _TIMESTAMP_RE.fullmatch(text)
+    if not match:
+        if re.match(r"[+-]?[0-9]{5,}-", text):
+            raise ValueError("the year is after 9999")
+        return datetime.fromisoformat(text)
+    parts = match.groupdict()
+    if not parts["hour"]:
+        return datetime(int(parts["year"]), int(parts["month"]), int(parts["day"]))
+    zone = None
+    if parts["utc"]:
+        zone = UTC
+    elif parts["sign"]:
+        offset = timedelta(hours=int(parts["tz_hour"]), minutes=int(parts["tz_minute"] or 0))
+        zone = timezone(-offset if parts["sign"] == "-" else offset)  # ValueError past 24 hours
+    return datetime(
+        int(parts["year"]),
+        int(parts["month"]),
+        int(parts["day"]),
+        int(parts["hour"]),
+        int(parts["minute"]),
+        int(parts["second"]),
+        int((parts["fraction"] or "")[:6].ljust(6, "0")),
+        tzinfo=zone,
+    )
+
+
 def clean_time(value, name):
     """An aware UTC datetime from a YAML timestamp; a time without a zone is UTC."""
-    if value is None or value == "":
+    if value is None or (isinstance(value, str) and not value.strip()):
         raise _InvalidFieldError(name, "is missing")
     if isinstance(value, datetime):  # only from a loader that builds timestamps
         parsed = value
     elif isinstance(value, str):
-        text = value.strip()
-        if re.fullmatch(r"\d{4}-\d\d?-\d\d?", text):
-            text += "T00:00:00"
-        # YAML allows a space before the zone and a lower-case t/z.
-        text = re.sub(r"\s+(?=[+-]\d\d(:?\d\d)?$|Z$)", "", text.replace("t", "T", 1).replace("z", "Z"))
         try:
-            parsed = datetime.fromisoformat(text.replace(" ", "T", 1))
+            parsed = _parse_time(value.strip())
         except ValueError as exc:
-            raise _InvalidFieldError(name, f"is not a valid date and time ({value!r}: {exc})") from None
+            raise _InvalidFieldError(name, f"is not a valid date and time ({_preview(value)}: {exc})") from None
     else:
         raise _InvalidFieldError(name, f"must be a date and time, not {_kind(value)}")
     if parsed.tzinfo is None:
@@ -384,7 +532,13 @@ def clean_time(value, name):
     try:
         return parsed.astimezone(UTC)
     except OverflowError:
-        raise _InvalidFieldError(name, f"is out of range ({value!r} falls outside years 1 to 9999 in UTC)") from None
+        raise _InvalidFieldError(
+            name, f"is out of range ({_preview(value)} falls outside years 1 to 9999 in UTC)"
+        ) from None
+
+
+def _preview(value, limit=60):
+    return repr(value if len(value) <= limit else f"{value[:limit]}...")
 
 
 def clean_domain(value, name):
@@ -406,6 +560,9 @@ def clean_images(value, name, warnings):
         warnings.append(f"{name}: must be a list, not {_kind(value)}; ignored")
         return []
     images = []
+    if len(value) > MAX_IMAGES:
+        warnings.append(f"{name}: has {len(value):,} images; only the first {MAX_IMAGES} are kept")
+        value = value[:MAX_IMAGES]
     for index, image in enumerate(value):
         where = f"{name}[{index}]"
         if not isinstance(image, dict):
@@ -445,7 +602,7 @@ def clean_article(item, where, warnings):
         domain = clean_domain(urlsplit(web_url).hostname or "", f"{where}webUrl")
     else:
         domain = clean_domain(raw_domain, f"{where}provider.domain")
-    article_type = _text(item, "type", where, max_length=MAX_SHORT) or "article"
+    article_type = _text(item, "type", where, max_length=MAX_TYPE) or "article"
     return ArticleData(
         title=title,
         web_url=web_url,
@@ -467,18 +624,23 @@ def clean_topics(value):
         return []
     if not isinstance(value, list):
         raise _InvalidFieldError("topics", f"must be a list, not {_kind(value)}")
+    if len(value) > MAX_TOPICS:
+        raise _InvalidFieldError("topics", f"has {len(value):,} topics, over the {MAX_TOPICS} limit")
     topics = {}
     for index, name in enumerate(value):
         if not isinstance(name, str) or not name.strip():
             raise _InvalidFieldError(f"topics[{index}]", f"must be a topic name, not {_kind(name)}")
+        _refuse_control_characters(name, f"topics[{index}]")
         name = " ".join(name.split())
         if len(name) > MAX_SHORT:
             raise _InvalidFieldError(f"topics[{index}]", f"is over the {MAX_SHORT}-character limit")
         slug = slugify(name)[:MAX_SHORT]
         if not slug:
-            slug = slugify(name, allow_unicode=True)[:MAX_SHORT]
-        if not slug:
-            raise _InvalidFieldError(f"topics[{index}]", f"{name!r} has no letters or digits")
+            if not slugify(name, allow_unicode=True):
+                raise _InvalidFieldError(f"topics[{index}]", f"{name!r} has no letters or digits")
+            # A name in a script with no ASCII letters ("人工知能"): the topic's address
+            # (<slug:slug>) takes ASCII only, so the slug is made from the name's hash.
+            slug = f"topic-{hashlib.blake2b(name.encode(), digest_size=5).hexdigest()}"
         topics.setdefault(slug, name)
     return list(topics.items())
 
@@ -495,11 +657,15 @@ def validate_document(path, data, digest):
         secured = data.get("secured")
         if secured is not None and not isinstance(secured, str):
             raise _InvalidFieldError("secured", f"must be text, not {_kind(secured)}")
+        if secured:
+            _refuse_control_characters(secured, "secured")
         topics = clean_topics(data.get("topics"))
         category = _text(data, "category", "", max_length=MAX_SHORT).lower()
         related_raw = data.get("related")
         if related_raw is not None and not isinstance(related_raw, list):
             raise _InvalidFieldError("related", f"must be a list, not {_kind(related_raw)}")
+        if related_raw and len(related_raw) > MAX_RELATED:
+            raise _InvalidFieldError("related", f"has {len(related_raw):,} items, over the {MAX_RELATED:,} limit")
     except _InvalidFieldError as exc:
         raise DocumentError(path, exc.field, exc.problem) from None
 
@@ -521,7 +687,7 @@ def validate_document(path, data, digest):
         related.append(article)
 
     return StoryData(
-        source_file=str(path),
+        source_file=display_path(path),
         content_hash=digest,
         lead=lead,
         related=related,

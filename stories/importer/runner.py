@@ -12,7 +12,14 @@ from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
 
-from stories.importer.documents import DocumentError, content_hash, parse_front_matter, read_bytes, validate_document
+from stories.importer.documents import (
+    DocumentError,
+    content_hash,
+    display_path,
+    parse_front_matter,
+    read_bytes,
+    validate_document,
+)
 from stories.importer.writer import BatchWriter
 
 SUFFIXES = {".txt", ".md"}
@@ -52,7 +59,7 @@ def iter_files(paths, on_error):
         elif path.is_file():
             yield path
         else:
-            on_error(f"{path}: no such file or folder")
+            on_error(f"{display_path(path)}: no such file or folder")
 
 
 def _read(path):
@@ -73,6 +80,8 @@ def _parse(item):
         return path, digest, validate_document(path, parse_front_matter(path, raw), digest)
     except DocumentError as exc:
         return path, digest, exc
+    except Exception as exc:  # a bug in validation: one line for this file, not the end of the run
+        return path, digest, DocumentError(path, None, f"cannot be read ({type(exc).__name__}: {exc})")
 
 
 def import_paths(
@@ -105,19 +114,26 @@ def import_paths(
         while batch := [_read(path) for path in islice(files, batch_size)]:
             hashes = [digest for _, digest, _ in batch if digest]
             known = set(ImportedDocument.objects.filter(content_hash__in=hashes).values_list("content_hash", flat=True))
-            to_parse, seen = [], set()
+            # A file with the same bytes as an earlier one of the batch is that
+            # file's twin: unchanged if it was written, failed if it failed.
+            to_parse, twins = [], {}
             for item in batch:
-                digest = item[1]
-                if digest in known or digest in seen:
+                path, digest, _ = item
+                if digest in known:
                     report.unchanged += 1
-                    continue
-                seen.add(digest)
-                to_parse.append(item)
+                elif digest is not None and digest in twins:
+                    twins[digest].append(path)
+                else:
+                    if digest is not None:
+                        twins[digest] = []
+                    to_parse.append(item)
             parsed = pool.map(_parse, to_parse, chunksize=8) if pool else map(_parse, to_parse)
             docs = []
-            for _, _, result in parsed:
+            for _, digest, result in parsed:
                 if isinstance(result, DocumentError):
                     fail(str(result))
+                    for path in twins.pop(digest, ()):
+                        fail(str(DocumentError(path, result.field, result.problem)))
                     continue
                 if on_warning:
                     for warning in result.warnings:
@@ -129,8 +145,11 @@ def import_paths(
                 for outcome in writer.write(docs):
                     if outcome.status == "failed":
                         fail(outcome.message)
+                        for path in twins.pop(outcome.doc.content_hash, ()):
+                            fail(f"{display_path(path)}: same content as {outcome.doc.source_file}, which failed")
                     else:
                         setattr(report, outcome.status, getattr(report, outcome.status) + 1)
+            report.unchanged += sum(len(paths) for paths in twins.values())
             if on_progress:
                 on_progress(report)
     finally:

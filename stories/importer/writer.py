@@ -10,9 +10,10 @@ not at all.
 
 import hashlib
 import logging
+import sqlite3
 from dataclasses import dataclass
 
-from django.db import DatabaseError, IntegrityError, OperationalError, transaction
+from django.db import DatabaseError, IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from stories.models import OUTLETS_PREVIEW_SIZE, Article, Coverage, ImportedDocument, Provider, Story, Topic
@@ -71,9 +72,11 @@ class BatchWriter:
         return outcomes
 
     def _write_group(self, docs):
+        # Any exception, not only a DatabaseError: one document that breaks the
+        # writer (a value a database refuses, a bug) must not stop the others.
         try:
             return self._write_atomically(docs)
-        except DatabaseError as exc:
+        except Exception as exc:
             if len(docs) == 1:
                 return [self._retry_alone(docs[0], exc)]
             log.info("batch of %d failed (%s); writing its documents one by one", len(docs), exc)
@@ -86,12 +89,14 @@ class BatchWriter:
                 break  # not a collision: trying again would fail the same way
             try:
                 return self._write_atomically([doc])[0]
-            except DatabaseError as exc:
+            except Exception as exc:
                 error = exc
-        return Outcome(doc, "failed", f"{doc.source_file}: database: {_first_line(error)}")
+        where = "database" if isinstance(error, DatabaseError) else f"cannot write ({type(error).__name__})"
+        return Outcome(doc, "failed", f"{doc.source_file}: {where}: {_first_line(error)}")
 
     def _write_atomically(self, docs):
         new_providers, new_topics = {}, {}
+        _use_sqlite_parameter_limit()
         with transaction.atomic():
             outcomes = self._write(docs, new_providers, new_topics)
         # Only ids that were committed may be cached.
@@ -249,6 +254,22 @@ class BatchWriter:
             created_at=now,
             updated_at=now,
         )
+
+
+def _use_sqlite_parameter_limit():
+    """Let bulk statements on SQLite take as many parameters as the library does.
+
+    Django 5.2 assumes SQLite's old limit of 999 parameters and splits a bulk
+    insert of, say, 600 articles into seven statements: the number of queries
+    per batch would grow with the batch. SQLite 3.32 and later allow 32,766,
+    which the connection reports (what Django 6.0 reads, ticket #36143).
+    """
+    if connection.vendor != "sqlite":
+        return
+    connection.ensure_connection()
+    limit = connection.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+    if limit > connection.features.max_query_params:
+        connection.features.max_query_params = limit  # this connection's features only
 
 
 def _groups_without_repeated_leads(docs):
