@@ -24,9 +24,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from stories.importer import documents, import_paths
+from stories.importer import sql as writer_sql
 from stories.importer.documents import DocumentError, StoryData, read_document
 from stories.importer.writer import BatchWriter
-from stories.models import Article, Coverage, ImportedDocument, Provider, Story, Topic
+from stories.models import Article, ImportedDocument, Provider, Story, Topic
 
 ROOT = Path(__file__).resolve().parent.parent
 HOSTILE = Path(__file__).resolve().parent / "data" / "hostile"
@@ -551,12 +552,12 @@ def test_a_field_mutation_of_the_lead_is_reported_on_that_field():
         read_document(Path("mutant.md"), raw)
 
 
-STAGE_MODELS = {
-    "articles": Article,
-    "stories": Story,
-    "coverage": Coverage,
-    "topics": Story.topics.through,
-    "documents": ImportedDocument,
+STAGE_STATEMENTS = {
+    "articles": "upsert_articles",
+    "stories": "upsert_stories",
+    "coverage": "insert_coverage",
+    "topics": "insert_story_topics",
+    "documents": "insert_documents",
 }
 
 
@@ -568,7 +569,7 @@ STAGE_MODELS = {
 )
 @given(
     raw=st.one_of(byte_mutations(), line_mutations(), yaml_mutations()),
-    fail_at=st.sampled_from([None, *STAGE_MODELS]),
+    fail_at=st.sampled_from([None, *STAGE_STATEMENTS]),
 )
 def test_an_import_of_a_mutant_never_raises_and_never_leaves_a_partial_story(raw, fail_at):
     good_urls = {read_document(GOOD[0]).lead.web_url}
@@ -590,15 +591,15 @@ def test_an_import_of_a_mutant_never_raises_and_never_leaves_a_partial_story(raw
         with contextlib.ExitStack() as patches:
             patches.enter_context(mock.patch.object(BatchWriter, "_write", recording_write))
             if fail_at:
-                manager = STAGE_MODELS[fail_at].objects
-                original_bulk_create = manager.bulk_create
+                statement = STAGE_STATEMENTS[fail_at]
+                original_statement = getattr(writer_sql, statement)
 
-                def failing(objs, *args, **kwargs):
+                def failing(rows):
                     if any(doc.source_file == str(mutant) for doc in writing):
                         raise DatabaseError("injected failure")
-                    return original_bulk_create(objs, *args, **kwargs)
+                    return original_statement(rows)
 
-                patches.enter_context(mock.patch.object(manager, "bulk_create", side_effect=failing))
+                patches.enter_context(mock.patch.object(writer_sql, statement, side_effect=failing))
             report = import_paths([folder], on_error=errors.append)
 
         # the good document always imports

@@ -19,6 +19,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from stories.importer import import_paths, read_document
+from stories.importer import sql as writer_sql
 from stories.importer.writer import BatchWriter
 from stories.models import Article, Coverage, ImportedDocument, Provider, Story, Topic
 from tests.test_documents import LEAD_RULES, RELATED_RULES, SEED_LEAD_URL, SEED_RELATED
@@ -489,38 +490,35 @@ def test_a_file_name_that_is_not_utf8_imports(tmp_path):
 # --- atomicity -------------------------------------------------------------------------
 
 STAGES = {
-    # stage: (model whose bulk_create fails, does this call write the "boom" document?)
-    "articles": (Article, lambda objs: any("#doc-boom" in a.web_url for a in objs)),
-    "stories": (Story, lambda objs: any(s.source_file.endswith("boom.md") for s in objs)),
+    # stage: (the writer's statement that fails, does this call write the "boom" document?)
+    "articles": ("upsert_articles", lambda rows: any("#doc-boom" in row[3] for row in rows)),
+    "stories": ("upsert_stories", lambda rows: any(row["source_file"].endswith("boom.md") for row in rows)),
     "coverage": (
-        Coverage,
-        lambda objs: Article.objects.filter(
-            pk__in=[c.article_id for c in objs], web_url__contains="#doc-boom"
-        ).exists(),
+        "insert_coverage",
+        lambda rows: Article.objects.filter(pk__in=[row[1] for row in rows], web_url__contains="#doc-boom").exists(),
     ),
     "topics": (
-        Story.topics.through,
-        lambda objs: Story.objects.filter(pk__in=[t.story_id for t in objs], source_file__endswith="boom.md").exists(),
+        "insert_story_topics",
+        lambda rows: Story.objects.filter(pk__in=[row[0] for row in rows], source_file__endswith="boom.md").exists(),
     ),
-    "documents": (ImportedDocument, lambda objs: any(d.source_file.endswith("boom.md") for d in objs)),
+    "documents": ("insert_documents", lambda rows: any(row[2].endswith("boom.md") for row in rows)),
 }
 
 
 @pytest.mark.parametrize("stage", list(STAGES))
 def test_a_failure_while_writing_a_document_leaves_nothing_of_it(tmp_path, stage):
-    model, writes_boom = STAGES[stage]
-    manager = model.objects
-    original = manager.bulk_create
+    statement, writes_boom = STAGES[stage]
+    original = getattr(writer_sql, statement)
 
-    def failing(objs, *args, **kwargs):
-        objs = list(objs)
-        if writes_boom(objs):
+    def failing(rows):
+        rows = list(rows)
+        if writes_boom(rows):
             raise DatabaseError("injected failure")
-        return original(objs, *args, **kwargs)
+        return original(rows)
 
     copy_good(tmp_path)
     boom = write(tmp_path, "boom.md", tagged(SEED_TEXT, "boom"))
-    with mock.patch.object(manager, "bulk_create", side_effect=failing):
+    with mock.patch.object(writer_sql, statement, side_effect=failing):
         status, out, err = run(tmp_path)
     assert status == 1
     assert counts(out) == (2, 0, 0, 1)
@@ -537,16 +535,16 @@ def test_a_failure_while_writing_a_document_leaves_nothing_of_it(tmp_path, stage
 
 
 def test_a_collision_is_retried_and_then_succeeds(tmp_path):
-    original = Coverage.objects.bulk_create
+    original = writer_sql.insert_coverage
     failures = []
 
-    def locked_once(objs, *args, **kwargs):
+    def locked_once(rows):
         if not failures:
             failures.append(1)
             raise OperationalError("database is locked")
-        return original(objs, *args, **kwargs)
+        return original(rows)
 
-    with mock.patch.object(Coverage.objects, "bulk_create", side_effect=locked_once):
+    with mock.patch.object(writer_sql, "insert_coverage", side_effect=locked_once):
         status, out, _ = run(SEED)
     assert (status, counts(out)) == (0, (1, 0, 0, 0))
     assert failures == [1]
@@ -765,23 +763,22 @@ import django
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "newsreader.settings")
 django.setup()
 from django.core.management import call_command
-from stories import models
-manager = getattr(models, sys.argv[1]).objects
-original, calls = manager.bulk_create, [0]
-def bulk_create(objs, *args, **kwargs):
+from stories.importer import sql
+original, calls = getattr(sql, sys.argv[1]), [0]
+def statement(rows):
     calls[0] += 1
-    result = original(objs, *args, **kwargs)
+    result = original(rows)
     if calls[0] == int(sys.argv[2]):
         os.kill(os.getpid(), signal.SIGKILL)  # mid-transaction, rows written but not committed
     return result
-manager.bulk_create = bulk_create
+setattr(sql, sys.argv[1], statement)
 call_command("import_stories", "--batch-size", "3", *sys.argv[3:])
 """
 
 
 @pytest.mark.slow
 @pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
-@pytest.mark.parametrize(("model", "call"), [("Coverage", 3), ("Article", 2), ("ImportedDocument", 4)])
+@pytest.mark.parametrize(("model", "call"), [("insert_coverage", 3), ("upsert_articles", 2), ("insert_documents", 4)])
 def test_a_killed_import_leaves_whole_stories_and_a_rerun_converges(migrated_db, tmp_path, model, call):
     docs = [SEED, *sorted(SAMPLE.glob("2019-12-2*.md"))]  # 12 documents: 4 batches of 3
     killed, clean = tmp_path / "killed.sqlite3", tmp_path / "clean.sqlite3"

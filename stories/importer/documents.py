@@ -93,8 +93,8 @@ _BOOLS = {"true": True, "True": True, "TRUE": True, "false": False, "False": Fal
 
 class SeedLoader(_BaseLoader):
     """libyaml's safe loader, stricter: YAML 1.2 booleans and integers, no
-    binary/set/omap/pairs tags, timestamps left as text (validated per field),
-    duplicate keys refused."""
+    binary/set/omap/pairs tags, timestamps left as text (validated per field);
+    aliases, merge keys, duplicate keys and deep nesting refused (build_data)."""
 
     yaml_constructors = {
         tag: constructor
@@ -123,28 +123,75 @@ class SeedLoader(_BaseLoader):
     def construct_plain_text(self, node):
         return str(node.value)
 
-    def construct_object(self, node, deep=False):
-        # A node built twice is an alias (``*x``): refused even if the text scan
-        # before parsing missed it, so that no alias bomb is ever expanded.
-        if node in self.constructed_objects or node in self.recursive_objects:
-            raise yaml.constructor.ConstructorError(
-                None, None, "YAML anchors and aliases are not allowed", node.start_mark
-            )
-        return super().construct_object(node, deep=deep)
+    def get_single_data(self):
+        node = self.get_single_node()
+        if node is None:
+            return None
+        return build_data(self, node)
 
-    def construct_mapping(self, node, deep=False):
-        seen = set()
-        for key_node, _ in node.value:
-            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
-            if key == "<<" or key_node.tag == "tag:yaml.org,2002:merge":  # "!!merge x:" merges too
-                raise yaml.constructor.ConstructorError(
-                    None, None, "merge keys (<<) are not allowed", key_node.start_mark
-                )
-            if key in seen:
-                raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
-            if key is not None:
-                seen.add(key)
-        return super().construct_mapping(node, deep=deep)
+
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+_STR_TAG = "tag:yaml.org,2002:str"
+_SEQ_TAG = "tag:yaml.org,2002:seq"
+_MAP_TAG = "tag:yaml.org,2002:map"
+
+
+def _refuse(problem, node):
+    raise yaml.constructor.ConstructorError(None, None, problem, node.start_mark)
+
+
+def build_data(loader, root):
+    """The document's Python data from its composed nodes, refusing aliases,
+    merge keys, duplicate keys and deep nesting on the way.
+
+    libyaml's composer returns an alias as the very node it names, so a node met
+    twice is an alias: refused even if the text scan before parsing missed it,
+    and no alias bomb is ever expanded. Building the common nodes (mappings,
+    sequences, strings, integers) here directly is also about twice as fast as
+    PyYAML's generic constructor; other scalars go through the loader's
+    constructors (SeedLoader's strict ones), unknown tags are refused there.
+    """
+    seen = {id(root)}
+    scalar = loader.construct_object
+
+    def build(node, depth):
+        cls = node.__class__
+        if cls is yaml.ScalarNode:
+            if node.tag == _STR_TAG:
+                return node.value
+            return scalar(node)
+        if depth > MAX_DEPTH:
+            _refuse(f"nested more than {MAX_DEPTH} levels deep", node)
+        if cls is yaml.MappingNode:
+            if node.tag != _MAP_TAG:
+                scalar(node)  # refuses !!set, !!omap, ... with PyYAML's own message
+            data = {}
+            for key_node, value_node in node.value:
+                for child in (key_node, value_node):
+                    if id(child) in seen:
+                        _refuse("YAML anchors and aliases are not allowed", child)
+                    seen.add(id(child))
+                if key_node.tag == _MERGE_TAG or (key_node.__class__ is yaml.ScalarNode and key_node.value == "<<"):
+                    _refuse("merge keys (<<) are not allowed", key_node)
+                key = build(key_node, depth + 1)
+                try:
+                    if key in data:
+                        _refuse(f"duplicate key {key_node.value!r}", key_node)
+                except TypeError:
+                    _refuse("found unhashable key", key_node)
+                data[key] = build(value_node, depth + 1)
+            return data
+        if node.tag != _SEQ_TAG:
+            scalar(node)
+        items = []
+        for child in node.value:
+            if id(child) in seen:
+                _refuse("YAML anchors and aliases are not allowed", child)
+            seen.add(id(child))
+            items.append(build(child, depth + 1))
+        return items
+
+    return build(root, 1)
 
 
 SeedLoader.yaml_constructors["tag:yaml.org,2002:bool"] = SeedLoader.construct_strict_bool
@@ -218,14 +265,40 @@ def read_bytes(path):
 # The event scan (about a fifth of the parse time) is skipped for documents that
 # can hold neither a node property nor deep nesting, as real documents can't.
 # An anchor &x or alias *x may only start after whitespace, a flow indicator, a
-# line start or the ':' of a quoted key ({"k":*x}); SeedLoader refuses aliases
-# again while building, in case. Without flow collections ([ {), compact nesting
-# (- - x) and lines indented 10 or more, block nesting stays under MAX_DEPTH:
-# each level costs a column. Real documents indent 8 at most.
-_PROPERTY_RE = re.compile(r"(?:^|[\s\[{,:])[&*][^\s,\[\]{}]", re.MULTILINE)
-_COMPACT_NEST_RE = re.compile(r"[-?][ \t]+[-?](?:[ \t\r\n]|$)", re.MULTILINE)
-_DEEP_INDENT_RE = re.compile(r"^[ \t]{10}", re.MULTILINE)
+# line start or the ':' of a quoted key ({"k":*x}); the node check after
+# composing refuses aliases again, in case. Without flow collections ([ {),
+# compact nesting (- - x) and lines indented 10 or more, block nesting stays
+# under MAX_DEPTH: each level costs a column. Real documents indent 8 at most.
+# These checks use str.find (C speed): a regex pass over a 12 KB document costs
+# as much as a tenth of its parse.
+_PROPERTY_START = frozenset(" \t\r\n[{,:")
+_PROPERTY_STOP = frozenset(" \t\r\n,[]{}")
+# An indicator, whitespace, an indicator: one of these appears in any compact nesting.
+_COMPACT_MARKS = ("- -", "- ?", "? -", "? ?", "-  ", "?  ", "-\t", "?\t", "- \t", "? \t")
 _FENCE_RE = re.compile(r"^---\r?$", re.MULTILINE)
+
+
+def _may_hold_property(text):
+    for mark in "&*":
+        index = text.find(mark)
+        while index != -1:
+            before = text[index - 1] if index else "\n"
+            after = text[index + 1 : index + 2]
+            if before in _PROPERTY_START and after and after not in _PROPERTY_STOP:
+                return True
+            index = text.find(mark, index + 1)
+    return False
+
+
+def _needs_event_scan(text):
+    return (
+        "[" in text
+        or "{" in text
+        or "\t" in text
+        or "\n          " in text
+        or any(mark in text for mark in _COMPACT_MARKS)
+        or _may_hold_property(text)
+    )
 
 
 def split_front_matter(path, raw):
@@ -243,21 +316,21 @@ def split_front_matter(path, raw):
     first = _FENCE_RE.match(text)
     if not first:
         raise DocumentError(path, None, "no front matter: the first line must be ---")
-    end = _FENCE_RE.search(text, first.end())
-    if not end:
+    # The closing line is exactly ---: found with str.find when every line ends
+    # in LF, else by the line-anchored pattern (CRLF, or --- at the very end).
+    start = first.end()
+    end = text.find("\n---\n", start - 1) if "\r" not in text else -1
+    if end != -1:
+        return text[start : end + 1]
+    match = _FENCE_RE.search(text, start)
+    if not match:
         raise DocumentError(path, None, "front matter is not closed: no second --- line")
-    return text[first.end() : end.start()]
+    return text[start : match.start()]
 
 
 def parse_front_matter(path, raw):
     text = split_front_matter(path, raw)
-    if (
-        "[" in text
-        or "{" in text
-        or _PROPERTY_RE.search(text)
-        or _COMPACT_NEST_RE.search(text)
-        or _DEEP_INDENT_RE.search(text)
-    ):
+    if _needs_event_scan(text):
         _scan_events(path, text)
     loader = _new_loader(path, SeedLoader, text)
     try:
@@ -418,6 +491,8 @@ def clean_url(value, name, *, required=False):
     if not isinstance(value, str):
         raise _InvalidFieldError(name, f"must be a URL, not {_kind(value)}")
     url = unescape_entities(value.strip())
+    if len(url) <= MAX_URL and _PLAIN_URL_RE.fullmatch(url):
+        return url  # the usual case, decided by one pattern; anything else takes the checks below
     if _CONTROL_RE.search(url) or " " in url:
         raise _InvalidFieldError(name, "must not contain spaces, line breaks or control characters")
     if len(url) > MAX_URL:
@@ -443,6 +518,12 @@ def clean_url(value, name, *, required=False):
     return url
 
 
+# A lower-case http(s) URL with a plain DNS host (no user, no port) and a
+# printable-ASCII rest: a subset of what the full checks in clean_url accept.
+_PLAIN_URL_RE = re.compile(
+    r"https?://(?=[^/?#]{1,253}(?:[/?#]|\Z))(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+"
+    r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:[/?#][\x21-\x7e]*)?"
+)
 _ENTITY_RE = re.compile(r"&(?:#[0-9]+;?|#[xX][0-9a-fA-F]+;?|([A-Za-z][A-Za-z0-9]*)(;?))")
 
 

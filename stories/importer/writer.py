@@ -2,7 +2,9 @@
 
 A batch costs a fixed number of queries whatever its size: bulk upserts on the
 unique keys (article URL, story lead, provider domain, topic slug), with
-provider and topic ids cached across batches. A batch runs in one transaction;
+provider and topic ids cached across batches. The rows of articles, stories,
+coverage and topics go through raw ``executemany`` statements (``sql.py``),
+several times faster than the ORM's ``bulk_create``. A batch runs in one transaction;
 if it fails, its documents are retried one per transaction so that one bad
 document cannot sink the others. Either way each document is written whole or
 not at all.
@@ -16,38 +18,11 @@ from dataclasses import dataclass
 from django.db import DatabaseError, IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 
-from stories.models import OUTLETS_PREVIEW_SIZE, Article, Coverage, ImportedDocument, Provider, Story, Topic
+from stories.importer import sql
+from stories.models import OUTLETS_PREVIEW_SIZE, Article, Coverage, Provider, Story, Topic
 
 log = logging.getLogger(__name__)
 
-ARTICLE_UPDATE_FIELDS = [
-    "title",
-    "excerpt",
-    "published_at",
-    "amp_url",
-    "cdn_amp_url",
-    "type",
-    "quality",
-    "heat",
-    "provider",
-    "images",
-]
-STORY_UPDATE_FIELDS = [
-    "slug",
-    "category",
-    "heat",
-    "quality",
-    "published",
-    "published_at",
-    "secured",
-    "source_file",
-    "coverage_count",
-    "outlet_count",
-    "outlets_preview",
-    "image",
-    "search_text",
-    "updated_at",
-]
 RETRIES = 3  # a document is retried alone this many times (concurrent importers can collide)
 
 
@@ -117,10 +92,7 @@ class BatchWriter:
             .filter(lead_id__in=lead_ids)
             .values("id", "lead_id", "published", "editor_decided_at")
         }
-        stories = [self._story(doc, article_ids, providers, existing, now) for doc in docs]
-        Story.objects.bulk_create(
-            stories, update_conflicts=True, unique_fields=["lead"], update_fields=STORY_UPDATE_FIELDS
-        )
+        sql.upsert_stories([self._story(doc, article_ids, providers, existing, now) for doc in docs])
         story_ids = dict(Story.objects.filter(lead_id__in=lead_ids).values_list("lead_id", "id"))
 
         updated_ids = [row["id"] for row in existing.values()]
@@ -130,19 +102,12 @@ class BatchWriter:
         coverage, story_topics, documents = [], [], []
         for doc, lead_id in zip(docs, lead_ids, strict=True):
             story_id = story_ids[lead_id]
-            coverage.extend(
-                Coverage(story_id=story_id, article_id=article_ids[item.web_url], position=position)
-                for position, item in enumerate(doc.related)
-            )
-            story_topics.extend(
-                Story.topics.through(story_id=story_id, topic_id=topics[slug]) for slug, _ in doc.topics
-            )
-            documents.append(
-                ImportedDocument(content_hash=doc.content_hash, story_id=story_id, source_file=doc.source_file[-500:])
-            )
-        Coverage.objects.bulk_create(coverage)
-        Story.topics.through.objects.bulk_create(story_topics)
-        ImportedDocument.objects.bulk_create(documents, ignore_conflicts=True)
+            coverage += [(story_id, article_ids[item.web_url], position) for position, item in enumerate(doc.related)]
+            story_topics += [(story_id, topics[slug]) for slug, _ in doc.topics]
+            documents.append((doc.content_hash, story_id, doc.source_file[-500:], now))
+        sql.insert_coverage(coverage)
+        sql.insert_story_topics(story_topics)
+        sql.insert_documents(documents)
         return [
             Outcome(doc, "updated" if lead_id in existing else "created", story_id=story_ids[lead_id])
             for doc, lead_id in zip(docs, lead_ids, strict=True)
@@ -196,29 +161,21 @@ class BatchWriter:
         articles = {}
         for doc in docs:
             for item in (*doc.related, doc.lead):  # the lead's own data wins within a document
-                articles[item.web_url] = Article(
-                    title=item.title,
-                    excerpt=item.excerpt,
-                    published_at=item.published_at,
-                    web_url=item.web_url,
-                    amp_url=item.amp_url,
-                    cdn_amp_url=item.cdn_amp_url,
-                    type=item.type,
-                    quality=item.quality,
-                    heat=item.heat,
-                    provider_id=providers[item.provider_domain][0],
-                    images=item.images,
+                articles[item.web_url] = (
+                    item.title,
+                    item.excerpt,
+                    item.published_at,
+                    item.web_url,
+                    item.amp_url,
+                    item.cdn_amp_url,
+                    item.type,
+                    item.quality,
+                    item.heat,
+                    providers[item.provider_domain][0],
+                    item.images,
                 )
-        Article.objects.bulk_create(
-            list(articles.values()),
-            update_conflicts=True,
-            unique_fields=["web_url"],
-            update_fields=ARTICLE_UPDATE_FIELDS,
-        )
-        ids = {url: article.pk for url, article in articles.items() if article.pk is not None}
-        if len(ids) < len(articles):  # databases that do not return ids from an upsert
-            ids = dict(Article.objects.filter(web_url__in=list(articles)).values_list("web_url", "id"))
-        return ids
+        sql.upsert_articles(list(articles.values()))
+        return dict(Article.objects.filter(web_url__in=list(articles)).values_list("web_url", "id"))
 
     def _story(self, doc, article_ids, providers, existing, now):
         row = existing.get(article_ids[doc.lead.web_url])
@@ -236,8 +193,8 @@ class BatchWriter:
         text_parts = [doc.lead.title, doc.lead.excerpt]
         for item in doc.related:
             text_parts += [item.title, item.excerpt]
-        return Story(
-            lead_id=article_ids[doc.lead.web_url],
+        return dict(
+            lead=article_ids[doc.lead.web_url],
             slug=_slug(doc.lead.title),
             category=doc.category,
             heat=doc.heat,
@@ -251,6 +208,7 @@ class BatchWriter:
             outlets_preview=preview,
             image=image,
             search_text="\n".join(part for part in text_parts if part),
+            search_vector=None,  # filled from search_text on PostgreSQL
             created_at=now,
             updated_at=now,
         )
