@@ -134,7 +134,7 @@ def document(index, rng, pool):
     lines += lead[:7]
     lines.append(f"quality: {rng.randint(0, 150)}")
     lines.append(f"heat: {rng.choice([-1, -1, rng.randint(0, 150)])}")
-    published = rng.random()
+    published = 1.0 if pool.get("all_published") else rng.random()
     if published < 0.3:
         lines.append("published: false")
     elif published < 0.6:
@@ -160,11 +160,17 @@ def document(index, rng, pool):
     return "\n".join(lines)
 
 
-def write_corpus(out, stories, seed=1, related=(0, 15)):
-    """Write ``stories`` documents under ``out`` (100 per folder); returns the list of paths."""
+def write_corpus(out, stories, seed=1, related=(0, 15), all_published=False):
+    """Write ``stories`` documents under ``out`` (1,000 per folder); returns the list of paths."""
     out = Path(out)
     rng = random.Random(seed)
-    pool = {"outlets": outlets(), "shared": [], "related_min": related[0], "related_max": related[1]}
+    pool = {
+        "outlets": outlets(),
+        "shared": [],
+        "related_min": related[0],
+        "related_max": related[1],
+        "all_published": all_published,
+    }
     paths = []
     for index in range(stories):
         folder = out / f"{index // 1000:03d}"
@@ -181,9 +187,10 @@ def main():
     parser.add_argument("--out", required=True)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--related", default="0-15", help="min-max related items per document")
+    parser.add_argument("--all-published", action="store_true", help="no drafts")
     args = parser.parse_args()
     low, high = (int(x) for x in args.related.split("-"))
-    paths = write_corpus(args.out, args.stories, args.seed, (low, high))
+    paths = write_corpus(args.out, args.stories, args.seed, (low, high), args.all_published)
     size = sum(p.stat().st_size for p in paths)
     print(f"wrote {len(paths)} documents, {size / max(len(paths), 1) / 1024:.1f} KB on average, to {args.out}")
 

@@ -1,0 +1,260 @@
+"""Page benchmark: gunicorn (2 sync workers) under wrk, against a trivial view's ceiling.
+
+    python bench/bench_pages.py [--stories 100000] [--small 10000] [--seconds 10] [--runs 3]
+
+Builds (once, cached under $BENCH_DIR) databases of published stories with 10
+coverage items each, through the importer. Then for page caching off and on:
+starts gunicorn with 2 sync workers on 127.0.0.1, and drives each page with wrk
+(16 connections for throughput, 2 for latency), bounded in time. /bench/ok, a
+view returning "ok" in the same server, gives the ceiling: every figure is also
+reported as a ratio to it. CPU milliseconds per request are measured in process
+with Django's test client (stable on a noisy machine), on the large and the
+small database. Medians of --runs. Results merge into bench/results/latest.json.
+"""
+
+import argparse
+import json
+import os
+import re
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+PROJECT = HERE.parent
+sys.path.insert(0, str(PROJECT))
+
+from bench.make_corpus import write_corpus  # noqa: E402
+
+BENCH_DIR = Path(os.environ.get("BENCH_DIR", "/tmp/newsreader-bench"))
+SECRET = "bench-only-" + "k" * 60
+
+
+def build_database(stories):
+    """A SQLite database of ``stories`` published stories with 10 coverage items each, by the importer."""
+    path = BENCH_DIR / f"pages-{stories}.sqlite3"
+    marker = BENCH_DIR / f"pages-{stories}.complete"
+    if marker.exists():
+        return path
+    corpus = BENCH_DIR / f"pages-corpus-{stories}"
+    if not (corpus / ".complete").exists():
+        print(f"generating {stories:,} documents ...", flush=True)
+        write_corpus(corpus, stories, seed=2, related=(10, 10), all_published=True)
+        (corpus / ".complete").write_text("ok")
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    env = server_env(path, cache_seconds=0)
+    subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], cwd=PROJECT, env=env, check=True)
+    print(f"importing {stories:,} documents ...", flush=True)
+    started = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "manage.py", "import_stories", str(corpus), "--jobs", "2", "-v", "0"],
+        cwd=PROJECT,
+        env=env,
+        check=True,
+    )
+    print(f"imported in {time.perf_counter() - started:.0f} s", flush=True)
+    marker.write_text("ok")
+    return path
+
+
+def server_env(db_path, cache_seconds):
+    return {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{db_path}",
+        "DJANGO_SETTINGS_MODULE": "newsreader.settings",
+        "DJANGO_ROOT_URLCONF": "bench.urls",
+        "DJANGO_DEBUG": "false",
+        "DJANGO_SECRET_KEY": SECRET,
+        "DJANGO_SECURE_SSL": "false",
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1,testserver",
+        "PAGE_CACHE_SECONDS": str(cache_seconds),
+    }
+
+
+# Runs inside Django: prints the benchmark's URLs as JSON.
+URLS_SCRIPT = """
+import json, random
+from stories.models import Provider, Story, Topic
+from stories.pagination import NEWEST
+from stories.views import PER_PAGE
+rng = random.Random(5)
+ids = list(Story.objects.published().order_by().values_list("id", flat=True))
+stories = [s.get_absolute_url() for s in Story.objects.filter(pk__in=rng.sample(ids, min(500, len(ids))))]
+topic = Topic.objects.order_by("-story_count").first()
+provider = Provider.objects.order_by("-led_count").first()
+row = Story.objects.published().newest_first().values("published_at", "id")[min(PER_PAGE * 499, len(ids)) - 1]
+cursor = ".".join(key.encode(row[key.field]) for key in NEWEST)
+print(json.dumps({
+    "home": "/",
+    "story": stories,
+    "topic": topic.get_absolute_url(),
+    "provider": provider.get_absolute_url(),
+    "search": "/search/?q=facial+recognition",
+    "page_500": "/?after=" + cursor,
+    "ceiling": "/bench/ok",
+}))
+"""
+
+# Runs inside Django: CPU ms per request for each URL through the test client.
+CPU_SCRIPT = """
+import json, sys, time
+from django.test import Client
+urls = json.loads(sys.argv[1])
+client = Client()
+out = {}
+for name, url in urls.items():
+    paths = url if isinstance(url, list) else [url]
+    for path in paths[:20]:
+        assert client.get(path).status_code == 200, path
+    samples = []
+    for rep in range(5):
+        started = time.process_time()
+        for i in range(40):
+            client.get(paths[i % len(paths)])
+        samples.append((time.process_time() - started) * 1000 / 40)
+    out[name] = sorted(samples)[2]
+print(json.dumps(out))
+"""
+
+
+def django_script(env, script, *args):
+    code = f"import django; django.setup()\n{script}"
+    result = subprocess.run(
+        [sys.executable, "-c", code, *args], cwd=PROJECT, env=env, check=True, capture_output=True, text=True
+    )
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_gunicorn(env, port):
+    proc = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "gunicorn"),
+            "newsreader.wsgi",
+            "--workers",
+            "2",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+        ],
+        cwd=PROJECT,
+        env=env,
+        start_new_session=True,
+    )
+    for _ in range(100):
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return proc
+        except OSError:
+            time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError("gunicorn did not start")
+
+
+def write_lua(paths):
+    script = BENCH_DIR / "paths.lua"
+    quoted = ",".join(json.dumps(p) for p in paths)
+    script.write_text(
+        f"local paths = {{{quoted}}}\n"
+        "math.randomseed(7)\n"
+        "request = function() return wrk.format('GET', paths[math.random(#paths)]) end\n"
+    )
+    return script
+
+
+def wrk(port, path, connections, seconds, latency=False):
+    args = ["wrk", "-t", "2", "-c", str(connections), "-d", f"{seconds}s", "--timeout", "10s"]
+    if latency:
+        args.append("--latency")
+    if isinstance(path, list):
+        args += ["-s", str(write_lua(path)), f"http://127.0.0.1:{port}/"]
+    else:
+        args.append(f"http://127.0.0.1:{port}{path}")
+    out = subprocess.run(args, check=True, capture_output=True, text=True, timeout=seconds + 30).stdout
+    result = {"req_per_s": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))}
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    result["non_2xx"] = int(errors.group(1)) if errors else 0
+    if latency:
+        for pct in ("50", "99"):
+            value, unit = re.search(rf"\s{pct}%\s+([\d.]+)(us|ms|s)", out).groups()
+            result[f"p{pct}_ms"] = float(value) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
+    return result
+
+
+def run_load(env, urls, seconds, runs):
+    port = free_port()
+    server = start_gunicorn(env, port)
+    try:
+        for url in urls.values():  # warm both workers
+            for path in url if isinstance(url, list) else [url]:
+                subprocess.run(["curl", "-s", "-o", "/dev/null", f"http://127.0.0.1:{port}{path}"], check=False)
+        figures = {}
+        for name, url in urls.items():
+            samples = [{**wrk(port, url, 16, seconds), **wrk(port, url, 2, seconds, latency=True)} for _ in range(runs)]
+            figures[name] = {
+                key: round(statistics.median(sample[key] for sample in samples), 2)
+                for key in samples[0]
+                if key != "non_2xx"
+            }
+            figures[name]["non_2xx"] = sum(sample["non_2xx"] for sample in samples)
+        ceiling = figures["ceiling"]["req_per_s"]
+        for figure in figures.values():
+            figure["ratio_to_ceiling"] = round(figure["req_per_s"] / ceiling, 3)
+        return figures
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--stories", type=int, default=100_000)
+    parser.add_argument("--small", type=int, default=10_000)
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    BENCH_DIR.mkdir(parents=True, exist_ok=True)
+
+    large = build_database(args.stories)
+    small = build_database(args.small)
+    env = server_env(large, cache_seconds=0)
+    urls = django_script(env, URLS_SCRIPT)
+    small_env = server_env(small, cache_seconds=0)
+    results = {"stories": args.stories, "seconds_per_run": args.seconds, "runs": args.runs}
+    results["cpu_ms_per_request"] = {
+        "large": django_script(env, CPU_SCRIPT, json.dumps(urls)),
+        "small": django_script(
+            small_env, CPU_SCRIPT, json.dumps({"story": django_script(small_env, URLS_SCRIPT)["story"]})
+        ),
+    }
+    cpu = results["cpu_ms_per_request"]
+    results["page_500_vs_first"] = round(cpu["large"]["page_500"] / cpu["large"]["home"], 2)
+    results["story_large_vs_small"] = round(cpu["large"]["story"] / cpu["small"]["story"], 2)
+    print(json.dumps(results, indent=1), flush=True)
+    results["uncached"] = run_load(env, urls, args.seconds, args.runs)
+    print(json.dumps(results["uncached"], indent=1), flush=True)
+    results["cached"] = run_load(server_env(large, cache_seconds=600), urls, args.seconds, args.runs)
+    print(json.dumps(results["cached"], indent=1), flush=True)
+
+    out = HERE / "results" / "latest.json"
+    out.parent.mkdir(exist_ok=True)
+    merged = json.loads(out.read_text()) if out.exists() else {}
+    merged["pages"] = results
+    merged["pages_measured_at"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    out.write_text(json.dumps(merged, indent=1))
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()

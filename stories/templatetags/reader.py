@@ -1,0 +1,175 @@
+"""Template helpers of the reader site: ``{% load reader %}``.
+
+- ``safe_url``: the URL if it is http(s), else "" (only those ever reach href or src).
+- ``jsonld``: a value as JSON for a ``<script type="application/ld+json">`` block.
+- ``reltime``: "3 hours ago"; ``lag``: "4 h earlier"; ``day_label``: "Today".
+- ``{% select field %}``: a ``<select>`` for a form field, rendered in Python (outlet
+  lists are long and the template engine is the slow part of a page).
+"""
+
+import datetime
+import html
+import json
+from urllib.parse import urlsplit
+
+from django import template
+from django.core.serializers.json import DjangoJSONEncoder
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.safestring import mark_safe
+
+register = template.Library()
+
+_JSON_ESCAPES = {ord("<"): "\\u003C", ord(">"): "\\u003E", ord("&"): "\\u0026"}
+
+
+# --- URLs ---------------------------------------------------------------------
+
+
+def safe_url(value):
+    """``value`` when it is an absolute http or https URL, else the empty string."""
+    if not isinstance(value, str):
+        return ""
+    url = value.strip()
+    if not url or any(ord(char) < 33 or ord(char) == 127 for char in url):
+        return ""  # whitespace or control characters inside: not a URL we pass on
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return ""
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return ""
+    return url
+
+
+register.filter("safe_url", safe_url)
+
+
+# --- JSON-LD ------------------------------------------------------------------
+
+
+@register.filter
+def jsonld(value):
+    """JSON safe inside a script element: <, > and & are written as \\u escapes."""
+    text = json.dumps(value, cls=DjangoJSONEncoder, ensure_ascii=False, separators=(",", ":"))
+    # Safe: with <, > and & escaped nothing can close the script element.
+    return mark_safe(text.translate(_JSON_ESCAPES))  # noqa: S308  # nosec
+
+
+# --- times --------------------------------------------------------------------
+
+
+def _plural(number, word):
+    return f"{number} {word}{'' if number == 1 else 's'}"
+
+
+def relative_time(value, now=None):
+    """``value`` against ``now`` in words: "just now", "3 hours ago", "2 days ago", "in 5 minutes"."""
+    if not value:
+        return ""
+    now = now or timezone.now()
+    seconds = int((now - value).total_seconds())
+    future, seconds = seconds < 0, abs(seconds)
+    if seconds < 60:
+        return "just now"
+    if seconds < 3600:
+        text = _plural(seconds // 60, "minute")
+    elif seconds < 86_400:
+        text = _plural(seconds // 3600, "hour")
+    elif seconds < 86_400 * 30:
+        text = _plural(seconds // 86_400, "day")
+    elif seconds < 86_400 * 365:
+        text = _plural(seconds // (86_400 * 30), "month")
+    else:
+        text = _plural(seconds // (86_400 * 365), "year")
+    return f"in {text}" if future else f"{text} ago"
+
+
+register.filter("reltime", relative_time)
+
+
+def lead_lag(value, reference):
+    """How much earlier or later ``value`` is than ``reference``: "4 h earlier", "25 min later", "3 days later".
+
+    Minutes under an hour, hours up to 48, days past that; under a minute is "same time".
+    """
+    if not value or not reference:
+        return ""
+    seconds = int((value - reference).total_seconds())
+    later, seconds = seconds > 0, abs(seconds)
+    if seconds < 60:
+        return "same time"
+    if seconds < 3600:
+        amount = f"{seconds // 60} min"
+    elif seconds < 48 * 3600:
+        amount = f"{seconds // 3600} h"
+    else:
+        amount = _plural(seconds // 86_400, "day")
+    return f"{amount} {'later' if later else 'earlier'}"
+
+
+register.filter("lag", lead_lag)
+
+
+def day_label(day, today):
+    """ "Today", "Yesterday", or the date: "Thursday 11 June 2020"."""
+    if day == today:
+        return "Today"
+    if day == today - datetime.timedelta(days=1):
+        return "Yesterday"
+    return f"{day:%A} {day.day} {day:%B %Y}"
+
+
+@register.filter
+def utc(value):
+    """A datetime for readers: "11 June 2020, 02:01 UTC" (the site's time zone)."""
+    if not value:
+        return ""
+    local = timezone.localtime(value)
+    return f"{local.day} {local:%B %Y, %H:%M} {local.tzname()}"
+
+
+@register.filter
+def iso(value):
+    return timezone.localtime(value).isoformat() if value else ""
+
+
+# --- forms --------------------------------------------------------------------
+
+
+@register.simple_tag
+def select(field):
+    """A ``<select>`` for a bound choice field, with its error and help text linked for screen readers.
+
+    Options are joined with plain ``html.escape`` (what Django's escape does) rather
+    than one ``format_html`` each: an outlet list runs to hundreds of options.
+    """
+    current = field.value()
+    current = "" if current is None else str(current)
+    described = []
+    if field.help_text:
+        described.append(f"{field.auto_id}_helptext")
+    if field.errors:
+        described.append(f"{field.auto_id}_error")
+    attrs = f' aria-describedby="{html.escape(" ".join(described))}"' if described else ""
+    if field.errors:
+        attrs += ' aria-invalid="true"'
+    options = []
+    for value, label in field.field.choices:
+        value = str(value)
+        chosen = " selected" if value == current else ""
+        options.append(f'<option value="{html.escape(value)}"{chosen}>{html.escape(str(label))}</option>')
+    # Safe: every value above is escaped.
+    return mark_safe(  # noqa: S308  # nosec
+        f'<select name="{html.escape(field.html_name)}" id="{html.escape(field.auto_id)}"{attrs}>'
+        f"{''.join(options)}</select>"
+    )
+
+
+@register.filter
+def provider_url(slug):
+    """An outlet's page address from its slug; "" when the slug cannot make one."""
+    try:
+        return reverse("stories:provider_detail", kwargs={"slug": slug})
+    except NoReverseMatch:
+        return ""
