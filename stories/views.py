@@ -18,6 +18,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import connection
 from django.db.models import Q, prefetch_related_objects
 from django.http import Http404, HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import get_object_or_404, render
@@ -34,7 +35,7 @@ from stories.context_processors import absolute_url
 from stories.filters import StoryFilter, find_topic, topic_directory
 from stories.models import Article, Coverage, Provider, Story, Topic
 from stories.pagination import LEAD_NEWEST, NEWEST, TOP, Key, KeysetPaginator
-from stories.search import MAX_QUERY_LENGTH
+from stories.search import MAX_QUERY_LENGTH, SEARCH_KEYS
 from stories.templatetags.reader import day_label, lead_lag, relative_time, safe_url
 
 PER_PAGE = 30
@@ -217,8 +218,18 @@ def search(request):
         "noindex": True,
     }
     if q or chips:
-        stories = filterset.qs.search(q) if q else filterset.qs
-        context["page"], context["groups"], _ = _paginate_cards(request, stories)
+        if q:  # by relevance (PostgreSQL ranks; SQLite's simpler index gives newest first), no day headings
+            ranked = connection.vendor == "postgresql"
+            context["page"], context["groups"], context["cards"] = _paginate_cards(
+                request,
+                filterset.qs.search(q),
+                keys=SEARCH_KEYS,
+                grouped=not ranked,
+                heading="h3" if not ranked else "h2",
+            )
+            context["ranked"] = ranked
+        else:
+            context["page"], context["groups"], _ = _paginate_cards(request, filterset.qs)
         context["searched"] = True
         query = filter_query(request)
         context["feeds"] = feed_links(request, "Stories matching this search", "search_rss", "search_atom", query=query)

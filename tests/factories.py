@@ -4,6 +4,7 @@ import itertools
 from datetime import UTC, datetime, timedelta
 
 from stories.models import Article, Coverage, Provider, Story, Topic
+from stories.search import index_stories
 
 _seq = itertools.count(1)
 BASE_TIME = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
@@ -67,6 +68,7 @@ def make_story(title=None, *, provider=None, published=True, published_at=None, 
     Coverage.objects.bulk_create(Coverage(story=story, article=a, position=i) for i, a in enumerate(items))
     for topic in topics:
         story.topics.add(topic if isinstance(topic, Topic) else make_topic(topic))
+    index_stories(Story.objects.filter(pk=story.pk))
     return story
 
 
