@@ -108,52 +108,75 @@ def import_paths(
         report.failed += 1
         on_error(line)
 
-    files = iter_files(paths, fail)
-    pool = multiprocessing.get_context("fork").Pool(jobs) if jobs > 1 else None
-    try:
-        while batch := [_read(path) for path in islice(files, batch_size)]:
-            hashes = [digest for _, digest, _ in batch if digest]
-            known = set(ImportedDocument.objects.filter(content_hash__in=hashes).values_list("content_hash", flat=True))
-            # A file with the same bytes as an earlier one of the batch is that
-            # file's twin: unchanged if it was written, failed if it failed.
-            to_parse, twins = [], {}
-            for item in batch:
-                path, digest, _ = item
-                if digest in known:
-                    report.unchanged += 1
-                elif digest is not None and digest in twins:
-                    twins[digest].append(path)
+    def prepare(batch, in_flight):
+        """Split a batch read from disk: what to parse, and twins of files being parsed.
+
+        ``in_flight`` is the previous batch's twins map while it is still being
+        parsed (with ``jobs``): a file with the same bytes joins it, so it counts
+        as its twin instead of being written twice.
+        """
+        hashes = [digest for _, digest, _ in batch if digest]
+        known = set(ImportedDocument.objects.filter(content_hash__in=hashes).values_list("content_hash", flat=True))
+        # A file with the same bytes as an earlier one of the batch is that
+        # file's twin: unchanged if it was written, failed if it failed.
+        to_parse, twins = [], {}
+        for item in batch:
+            path, digest, _ = item
+            if digest in known:
+                report.unchanged += 1
+            elif digest is not None and digest in in_flight:
+                in_flight[digest].append(path)
+            elif digest is not None and digest in twins:
+                twins[digest].append(path)
+            else:
+                if digest is not None:
+                    twins[digest] = []
+                to_parse.append(item)
+        return to_parse, twins
+
+    def finish(parsed, twins):
+        """Report what failed to parse, write the rest, count."""
+        docs = []
+        for _, digest, result in parsed:
+            if isinstance(result, DocumentError):
+                fail(str(result))
+                for path in twins.pop(digest, ()):
+                    fail(str(DocumentError(path, result.field, result.problem)))
+                continue
+            if on_warning:
+                for warning in result.warnings:
+                    on_warning(f"{result.source_file}: {warning}")
+            docs.append(result)
+        if dry_run:
+            report.created += len(docs)
+        elif docs:
+            for outcome in writer.write(docs):
+                if outcome.status == "failed":
+                    fail(outcome.message)
+                    for path in twins.pop(outcome.doc.content_hash, ()):
+                        fail(f"{display_path(path)}: same content as {outcome.doc.source_file}, which failed")
                 else:
-                    if digest is not None:
-                        twins[digest] = []
-                    to_parse.append(item)
-            parsed = pool.map(_parse, to_parse, chunksize=8) if pool else map(_parse, to_parse)
-            docs = []
-            for _, digest, result in parsed:
-                if isinstance(result, DocumentError):
-                    fail(str(result))
-                    for path in twins.pop(digest, ()):
-                        fail(str(DocumentError(path, result.field, result.problem)))
-                    continue
-                if on_warning:
-                    for warning in result.warnings:
-                        on_warning(f"{result.source_file}: {warning}")
-                docs.append(result)
-            if dry_run:
-                report.created += len(docs)
-            elif docs:
-                for outcome in writer.write(docs):
-                    if outcome.status == "failed":
-                        fail(outcome.message)
-                        for path in twins.pop(outcome.doc.content_hash, ()):
-                            fail(f"{display_path(path)}: same content as {outcome.doc.source_file}, which failed")
-                    else:
-                        setattr(report, outcome.status, getattr(report, outcome.status) + 1)
-            report.unchanged += sum(len(paths) for paths in twins.values())
-            if on_progress:
-                on_progress(report)
-    finally:
-        if pool:
-            pool.close()
-            pool.join()
+                    setattr(report, outcome.status, getattr(report, outcome.status) + 1)
+        report.unchanged += sum(len(paths) for paths in twins.values())
+        if on_progress:
+            on_progress(report)
+
+    files = iter_files(paths, fail)
+    if jobs <= 1:
+        while batch := [_read(path) for path in islice(files, batch_size)]:
+            to_parse, twins = prepare(batch, {})
+            finish(map(_parse, to_parse), twins)
+        return report
+
+    # With jobs: the workers parse the next batch while this process writes the last one.
+    with multiprocessing.get_context("fork").Pool(jobs) as pool:
+        pending = None  # (AsyncResult, twins) of the batch being parsed
+        while batch := [_read(path) for path in islice(files, batch_size)]:
+            to_parse, twins = prepare(batch, pending[1] if pending else {})
+            parsing = (pool.map_async(_parse, to_parse, chunksize=max(1, len(to_parse) // (jobs * 4))), twins)
+            if pending:
+                finish(pending[0].get(), pending[1])
+            pending = parsing
+        if pending:
+            finish(pending[0].get(), pending[1])
     return report

@@ -13,6 +13,7 @@ PostgreSQL).
 """
 
 import json
+from datetime import UTC
 from functools import cache
 
 from django.db import connection
@@ -83,7 +84,14 @@ def _upsert_sql(vendor, model, fields, conflict, keep):
 
 
 def _datetime(value):
-    return connection.ops.adapt_datetimefield_value(value)
+    """What Django stores for an aware datetime: on SQLite the naive UTC text, elsewhere the value itself."""
+    if connection.vendor == "sqlite":
+        return str(value.astimezone(UTC).replace(tzinfo=None))
+    return value
+
+
+def _sqlite_datetime(value):
+    return str(value.astimezone(UTC).replace(tzinfo=None))
 
 
 def _json(value):
@@ -93,7 +101,8 @@ def _json(value):
 def upsert_articles(rows):
     """rows: (title, excerpt, published_at, web_url, amp_url, cdn_amp_url, type, quality, heat, provider_id, images)."""
     sql = _upsert_sql(connection.vendor, Article, tuple(ARTICLE_COLUMNS), "web_url", frozenset())
-    params = [(*row[:2], _datetime(row[2]), *row[3:10], _json(row[10])) for row in rows]
+    to_text = _datetime if connection.vendor != "sqlite" else _sqlite_datetime
+    params = [(*row[:2], to_text(row[2]), *row[3:10], _json(row[10])) for row in rows]
     with connection.cursor() as cursor:
         cursor.executemany(sql, params)
 
