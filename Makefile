@@ -48,5 +48,13 @@ lint: $(VENV)/.installed-dev
 serve: collectstatic migrate
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-false} $(VENV)/bin/gunicorn newsreader.wsgi --bind $(HOST):$(PORT) --workers $${WORKERS:-2}
 
+# Benchmarks (not part of make test): import at 1k/10k/100k documents, pages at
+# 100,000 stories. Long: the 100k corpora and databases are built once and kept
+# under $$BENCH_DIR (default /tmp/newsreader-bench). Writes bench/results/ and docs/benchmarks.md.
+bench: $(VENV)/.installed-dev
+	$(PY) bench/bench_import.py --sizes $${BENCH_SIZES:-1000,10000,100000} --runs $${BENCH_RUNS:-3}
+	$(PY) bench/bench_pages.py --runs $${BENCH_RUNS:-3}
+	$(PY) bench/report.py
+
 clean:
 	rm -rf $(VENV) staticfiles db.sqlite3 db.sqlite3-wal db.sqlite3-shm

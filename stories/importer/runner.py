@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
 
+from django.db import reset_queries
+
 from stories.importer.documents import (
     DocumentError,
     content_hash,
@@ -158,6 +160,7 @@ def import_paths(
                 else:
                     setattr(report, outcome.status, getattr(report, outcome.status) + 1)
         report.unchanged += sum(len(paths) for paths in twins.values())
+        reset_queries()  # with DEBUG on, Django keeps every query's text: memory would grow with the run
         if on_progress:
             on_progress(report)
 

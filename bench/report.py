@@ -1,0 +1,126 @@
+"""Render bench/results/latest.json as Markdown: bench/results/latest.md and the
+"Benchmarks" section of docs/benchmarks.md (other sections of that file are kept).
+
+    python bench/report.py
+"""
+
+import json
+import os
+import platform
+import re
+import sqlite3
+import subprocess
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+PROJECT = HERE.parent
+START, END = "<!-- benchmarks:start -->", "<!-- benchmarks:end -->"
+
+IMPORT_TARGETS = "one process ≥ 0.8 of parse-only; --jobs 2 ≥ 1.5 × one process; re-import ≥ import; peak RSS < 150 MB"
+PAGE_TARGETS = (
+    "uncached: story ≥ 0.25 and lists ≥ 0.15 of the ceiling; cached: every page ≥ 0.6; "
+    "p99 at 2 connections: story < 30 ms, lists < 75 ms; page 500 ≤ 1.5 × first page; "
+    "story at 100k ≤ 1.3 × at 10k"
+)
+
+
+def machine():
+    memory = next(
+        (line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal")),
+        "?",
+    )
+    postgres = "not measured"
+    try:
+        postgres = subprocess.run(["psql", "--version"], capture_output=True, text=True, check=False).stdout.strip()
+    except OSError:
+        pass
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    return (
+        f"{os.cpu_count()} cores ({cpu}), {int(memory) / 1024 / 1024:.0f} GiB memory, "
+        f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}, {postgres} (client)"
+    )
+
+
+def import_table(results):
+    lines = []
+    for database, sizes in results.items():
+        lines += [
+            f"**Import, {database}** ({IMPORT_TARGETS})",
+            "",
+            "| documents | parse-only limit | run | docs/s | × limit | peak RSS |",
+            "|---:|---:|---|---:|---:|---:|",
+        ]
+        for size, result in sizes.items():
+            for key in ("import_jobs1", "reimport_jobs1", "import_jobs2", "reimport_jobs2"):
+                if key in result:
+                    row = result[key]
+                    lines.append(
+                        f"| {int(size):,} | {result['parse_only_docs_per_s']:,.0f}/s | {key.replace('_', ' ')} "
+                        f"| {row['docs_per_s']:,.0f} | {row['ratio_to_parse_only']:.2f} | {row['peak_rss_mb']:.0f} MB |"
+                    )
+        lines.append("")
+    return lines
+
+
+def pages_table(pages):
+    lines = [
+        f"**Pages** ({pages['stories']:,} published stories × 10 coverage items; gunicorn, 2 sync workers; "
+        f"wrk {pages['seconds_per_run']} s per figure, median of {pages['runs']}) — targets: {PAGE_TARGETS}",
+        "",
+        "| page | req/s uncached | × ceiling | p50 / p99 ms (2 conn.) | req/s cached | × ceiling | CPU ms/req |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    cpu = pages["cpu_ms_per_request"]["large"]
+    for name, row in pages["uncached"].items():
+        cached = pages["cached"][name]
+        lines.append(
+            f"| {name} | {row['req_per_s']:,.0f} | {row['ratio_to_ceiling']:.2f} | {row['p50_ms']:.1f} / {row['p99_ms']:.1f} "
+            f"| {cached['req_per_s']:,.0f} | {cached['ratio_to_ceiling']:.2f} | {cpu.get(name, 0):.2f} |"
+        )
+    lines += [
+        "",
+        f"- Page 500 of the home list costs {pages['page_500_vs_first']:.2f} × the first page (CPU ms in process).",
+        f"- A story page at {pages['stories']:,} stories costs {pages['story_large_vs_small']:.2f} × its cost at "
+        f"the small database ({pages['cpu_ms_per_request']['small']['story']:.2f} ms).",
+        "",
+    ]
+    return lines
+
+
+def main():
+    data = json.loads((HERE / "results" / "latest.json").read_text())
+    lines = [
+        START,
+        "## Benchmarks",
+        "",
+        f"Machine: {machine()}. Written by `make bench` on {time.strftime('%Y-%m-%d')} "
+        f"(import measured {data.get('import_measured_at', '-')}, pages {data.get('pages_measured_at', '-')}).",
+        "",
+    ]
+    if "import" in data:
+        lines += import_table(data["import"])
+    if "pages" in data:
+        lines += pages_table(data["pages"])
+    lines.append(END)
+    section = "\n".join(lines)
+    (HERE / "results" / "latest.md").write_text(section + "\n")
+    doc = PROJECT / "docs" / "benchmarks.md"
+    text = doc.read_text() if doc.exists() else "# Benchmarks\n\n"
+    if START in text:
+        text = re.sub(re.escape(START) + ".*?" + re.escape(END), lambda _: section, text, flags=re.S)
+    else:
+        text = text.rstrip() + "\n\n" + section + "\n"
+    doc.write_text(text)
+    print(section)
+
+
+if __name__ == "__main__":
+    main()
