@@ -4,6 +4,7 @@
     python bench/report.py
 """
 
+import contextlib
 import json
 import os
 import platform
@@ -17,11 +18,11 @@ HERE = Path(__file__).resolve().parent
 PROJECT = HERE.parent
 START, END = "<!-- benchmarks:start -->", "<!-- benchmarks:end -->"
 
-IMPORT_TARGETS = "one process ≥ 0.8 of parse-only; --jobs 2 ≥ 1.5 × one process; re-import ≥ import; peak RSS < 150 MB"
+IMPORT_TARGETS = "one process ≥ 0.8 of parse-only; --jobs 2 ≥ 1.5 x one process; re-import ≥ import; peak RSS < 150 MB"
 PAGE_TARGETS = (
     "uncached: story ≥ 0.25 and lists ≥ 0.15 of the ceiling; cached: every page ≥ 0.6; "
-    "p99 at 2 connections: story < 30 ms, lists < 75 ms; page 500 ≤ 1.5 × first page; "
-    "story at 100k ≤ 1.3 × at 10k"
+    "p99 at 2 connections: story < 30 ms, lists < 75 ms; page 500 ≤ 1.5 x first page; "
+    "story at 100k ≤ 1.3 x at 10k"
 )
 
 
@@ -31,10 +32,8 @@ def machine():
         "?",
     )
     postgres = "not measured"
-    try:
+    with contextlib.suppress(OSError):
         postgres = subprocess.run(["psql", "--version"], capture_output=True, text=True, check=False).stdout.strip()
-    except OSError:
-        pass
     cpu = next(
         (
             line.split(":", 1)[1].strip()
@@ -55,7 +54,7 @@ def import_table(results):
         lines += [
             f"**Import, {database}** ({IMPORT_TARGETS})",
             "",
-            "| documents | parse-only limit | run | docs/s | × limit | peak RSS |",
+            "| documents | parse-only limit | run | docs/s | x limit | peak RSS |",
             "|---:|---:|---|---:|---:|---:|",
         ]
         for size, result in sizes.items():
@@ -72,23 +71,24 @@ def import_table(results):
 
 def pages_table(pages):
     lines = [
-        f"**Pages** ({pages['stories']:,} published stories × 10 coverage items; gunicorn, 2 sync workers; "
+        f"**Pages** ({pages['stories']:,} published stories x 10 coverage items; gunicorn, 2 sync workers; "
         f"wrk {pages['seconds_per_run']} s per figure, median of {pages['runs']}) — targets: {PAGE_TARGETS}",
         "",
-        "| page | req/s uncached | × ceiling | p50 / p99 ms (2 conn.) | req/s cached | × ceiling | CPU ms/req |",
+        "| page | req/s uncached | x ceiling | p50 / p99 ms (2 conn.) | req/s cached | x ceiling | CPU ms/req |",
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
     cpu = pages["cpu_ms_per_request"]["large"]
     for name, row in pages["uncached"].items():
         cached = pages["cached"][name]
         lines.append(
-            f"| {name} | {row['req_per_s']:,.0f} | {row['ratio_to_ceiling']:.2f} | {row['p50_ms']:.1f} / {row['p99_ms']:.1f} "
+            f"| {name} | {row['req_per_s']:,.0f} | {row['ratio_to_ceiling']:.2f} "
+            f"| {row['p50_ms']:.1f} / {row['p99_ms']:.1f} "
             f"| {cached['req_per_s']:,.0f} | {cached['ratio_to_ceiling']:.2f} | {cpu.get(name, 0):.2f} |"
         )
     lines += [
         "",
-        f"- Page 500 of the home list costs {pages['page_500_vs_first']:.2f} × the first page (CPU ms in process).",
-        f"- A story page at {pages['stories']:,} stories costs {pages['story_large_vs_small']:.2f} × its cost at "
+        f"- Page 500 of the home list costs {pages['page_500_vs_first']:.2f} x the first page (CPU ms in process).",
+        f"- A story page at {pages['stories']:,} stories costs {pages['story_large_vs_small']:.2f} x its cost at "
         f"the small database ({pages['cpu_ms_per_request']['small']['story']:.2f} ms).",
         "",
     ]
