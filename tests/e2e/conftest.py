@@ -5,12 +5,14 @@ with one line saying how to install it, except in CI (CI=true), where a missing
 browser is a failure.
 """
 
+import importlib
 import os
 import shutil
 from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from pytest_django.plugin import blocking_manager_key
 
 # Playwright's sync API runs an event loop in this thread; Django's ORM refuses
 # to run beside one unless told it is safe (it is: the loop is idle).
@@ -29,7 +31,18 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
     "--disable-quic",
+    # Hermetic: only the live server is reachable. Outlets' pictures (https://...) fail at once,
+    # as they do offline, instead of fetching from the internet or waiting on DNS.
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1",
 ]
+
+
+def pytest_collection_modifyitems(config, items):
+    """Everything under tests/e2e/ is an e2e test (`-m "not e2e"` leaves the browser out)."""
+    here = Path(__file__).resolve().parent
+    for item in items:
+        if here in Path(str(item.path)).resolve().parents:
+            item.add_marker(pytest.mark.e2e)
 
 
 def _chromium_available():
@@ -45,6 +58,30 @@ def _require_chromium():
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(message)
         pytest.skip(message)
+
+
+def _restore_editors_group():
+    from django.contrib.auth.models import Group, Permission
+
+    migration = importlib.import_module("stories.migrations.0002_editors_group")
+    codenames = [f"view_{model}" for model in migration.VIEW_MODELS] + ["change_story"]
+    group, _ = Group.objects.get_or_create(name=migration.EDITORS)
+    group.permissions.add(*Permission.objects.filter(content_type__app_label="stories", codename__in=codenames))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    """Put the "Editors" group (made by a data migration) back once a live-server test has flushed the database.
+
+    ``transactional_db`` empties every table after the test, that group included, and only the
+    permissions and content types come back (post_migrate): without this, every live-server test
+    after the first would find no "Editors" group (create_editor refuses to run without it).
+    """
+    result = yield
+    if "transactional_db" in getattr(item, "fixturenames", ()):
+        with item.config.stash[blocking_manager_key].unblock():
+            _restore_editors_group()
+    return result
 
 
 @pytest.fixture(scope="session")
@@ -72,6 +109,29 @@ def site(live_server, transactional_db, settings):
     except SystemExit as exc:  # pragma: no cover - a bad bundled document fails the tests loudly
         raise AssertionError("importing the e2e data failed") from exc
     return live_server
+
+
+@pytest.fixture
+def make_context(browser, browser_context_args):
+    """A function making browser contexts whose arguments override the defaults (viewport, color_scheme...)."""
+    contexts = []
+
+    def make(**overrides):
+        context = browser.new_context(**{**browser_context_args, **overrides})
+        contexts.append(context)
+        return context
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def watch(site):
+    """Records dialogs, console errors, uncaught errors and CSP violations of the pages attached to it."""
+    from tests.e2e.support import Watch
+
+    return Watch(origin=site.url)
 
 
 def screenshot(page, name):
