@@ -944,3 +944,9 @@ def test_no_inline_scripts_or_styles_for_the_content_security_policy(client, cov
         assert all("src=" in attrs or 'type="application/ld+json"' in attrs for attrs in scripts), scripts
         assert " style=" not in page and "<style" not in page
         assert " onerror=" not in page and " onclick=" not in page
+
+
+def test_favicon_ico_redirects_to_the_site_icon(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301
+    assert "favicon" in response["Location"] and response["Location"].endswith(".svg")
