@@ -66,6 +66,10 @@ class LatestStoriesFeed(Feed):
             .newest_first()[:FEED_SIZE]
         )
 
+    def channel_text(self, text):
+        """RSS readers take channel titles and descriptions as HTML, like item titles; Atom's are text."""
+        return text if issubclass(self.feed_type, Atom1Feed) else escape(text)
+
     # --- the items ---------------------------------------------------------
 
     def item_title(self, item):
@@ -117,10 +121,10 @@ class TopicFeed(LatestStoriesFeed):
         return topic
 
     def title(self, obj):
-        return f"{settings.SITE_NAME}: {obj['name']}"
+        return self.channel_text(f"{settings.SITE_NAME}: {obj['name']}")
 
     def description(self, obj):
-        return f"The latest stories on {obj['name']}."
+        return self.channel_text(f"The latest stories on {obj['name']}.")
 
     subtitle = description
 
@@ -146,10 +150,10 @@ class ProviderFeed(LatestStoriesFeed):
         return provider
 
     def title(self, obj):
-        return f"{settings.SITE_NAME}: {obj['name']}"
+        return self.channel_text(f"{settings.SITE_NAME}: {obj['name']}")
 
     def description(self, obj):
-        return f"The latest stories {obj['name']} led or covered."
+        return self.channel_text(f"The latest stories {obj['name']} led or covered.")
 
     subtitle = description
 
@@ -178,7 +182,7 @@ class SearchFeed(LatestStoriesFeed):
     def title(self, obj):
         parts = [f"“{obj['q']}”"] if obj["q"] else []
         parts += [f"{label}: {value}" for _name, label, value in obj["filterset"].active()]
-        return f"{settings.SITE_NAME}: {', '.join(parts) or 'latest stories'}"
+        return self.channel_text(f"{settings.SITE_NAME}: {', '.join(parts) or 'latest stories'}")
 
     def description(self, obj):
         return "The latest stories matching a saved search."

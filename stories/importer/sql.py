@@ -78,9 +78,9 @@ def _upsert_sql(vendor, model, fields, conflict, keep):
     conflict_column = connection.ops.quote_name(_column(model, conflict))
     quoted = [connection.ops.quote_name(_column(model, name)) for name in fields if name not in keep | {conflict}]
     updates = ", ".join(f"{column} = excluded.{column}" for column in quoted)
-    action = f"DO UPDATE SET {updates}" if updates else "DO NOTHING"
     # Names come from the models' metadata, values go as parameters: nothing from the data is spliced in.
-    return f"INSERT INTO {table} ({columns}) VALUES ({values}) ON CONFLICT ({conflict_column}) {action}"  # noqa: S608
+    action = f"DO UPDATE SET {updates}" if updates else "DO NOTHING"  # nosec B608
+    return f"INSERT INTO {table} ({columns}) VALUES ({values}) ON CONFLICT ({conflict_column}) {action}"  # noqa: S608  # nosec B608
 
 
 def _datetime(value):
@@ -153,6 +153,7 @@ def _insert(model, fields, rows):
         return
     table = connection.ops.quote_name(model._meta.db_table)
     columns = ", ".join(connection.ops.quote_name(_column(model, name)) for name in fields)
-    sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})"  # noqa: S608 - names from metadata
+    # Names from the models' metadata, values as parameters.
+    sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})"  # noqa: S608  # nosec B608
     with connection.cursor() as cursor:
         cursor.executemany(sql, rows)

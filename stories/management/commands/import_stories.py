@@ -2,6 +2,7 @@ import sys
 import time
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError
 
 from stories.counts import refresh_counts
 from stories.importer import import_paths
@@ -42,10 +43,18 @@ class Command(BaseCommand):
         )
         if show_progress:
             self.stderr.write("")
+        counts_failed = False
         if report.written:
-            refresh_counts()
+            try:
+                refresh_counts()
+            except DatabaseError as exc:  # the documents are committed; only the stored counts lag
+                counts_failed = True
+                self.stderr.write(
+                    f"refreshing counts: database: {str(exc).strip().splitlines()[0] if str(exc).strip() else exc!r}; "
+                    "the stories are imported, run the command again to refresh the topic and outlet counts"
+                )
             content_changed.send(sender=self.__class__)
-        if verbosity > 0 or report.failed:
+        if verbosity > 0 or report.failed or counts_failed:
             self.stdout.write(report.summary(dry_run=dry_run))
-        if report.failed:
+        if report.failed or counts_failed:
             sys.exit(1)
