@@ -102,6 +102,12 @@ def browser_context_args(browser_context_args):
 def site(live_server, transactional_db, settings):
     """The live site with the bundled seeds and the e2e test documents imported."""
     settings.PAGE_CACHE_SECONDS = 0
+    # The live server answers /static/ from the source folders (its static
+    # handler runs before whitenoise), which know no hashed names: plain storage.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
     try:
         call_command(
             "import_stories", str(PROJECT / "data" / "seeds"), str(PROJECT / "tests" / "data" / "e2e"), verbosity=0
