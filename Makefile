@@ -32,7 +32,7 @@ editor: migrate
 	$(PY) manage.py create_editor
 
 collectstatic: $(VENV)/.installed
-	$(PY) manage.py collectstatic --no-input -v 0
+	DJANGO_PLAIN_STATIC=false $(PY) manage.py collectstatic --no-input -v 0
 
 # The tests run with the production static storage (hashed, compressed files
 # collected first), so a template naming a missing static file fails them.
