@@ -74,3 +74,15 @@ def make_story(title=None, *, provider=None, published=True, published_at=None, 
 
 def hours(n):
     return timedelta(hours=n)
+
+
+MINIMAL_DOCUMENT = (
+    "---\ntitle: {title}\nwebUrl: {url}\npublishedDateTime: 2021-01-01T00:00:00Z\n"
+    "provider:\n  name: Example\n  domain: example.com\n---\n"
+)
+
+
+def write_document(path, title, url="https://example.com/a"):
+    """A minimal valid seed document at ``path``; the same ``url`` makes it a new version of the same story."""
+    path.write_text(MINIMAL_DOCUMENT.format(title=title, url=url), encoding="utf-8")
+    return path

@@ -13,7 +13,7 @@ from django.core.management import call_command
 from django.test import Client, override_settings
 
 from stories.models import Story
-from tests.factories import make_story
+from tests.factories import make_story, write_document
 
 pytestmark = pytest.mark.django_db
 
@@ -83,17 +83,13 @@ def test_publish_and_unpublish_show_on_the_next_request(client, page_cache, djan
 
 def test_a_reimport_shows_on_the_next_request(client, page_cache, tmp_path):
     doc = tmp_path / "doc.md"
-    template = (
-        "---\ntitle: {title}\nwebUrl: https://example.com/a\npublishedDateTime: 2021-01-01T00:00:00Z\n"
-        "provider:\n  name: Example\n  domain: example.com\n---\n"
-    )
-    doc.write_text(template.format(title="First version of the headline"))
+    write_document(doc, "First version of the headline")
     call_command("import_stories", str(doc), verbosity=0)
     story = Story.objects.get()
     assert "First version of the headline" in client.get("/").content.decode()
     assert "First version of the headline" in client.get(story.get_absolute_url()).content.decode()
 
-    doc.write_text(template.format(title="Second version of the headline"))
+    write_document(doc, "Second version of the headline")
     call_command("import_stories", str(doc), verbosity=0)
     assert "Second version of the headline" in client.get("/").content.decode()
     page = client.get(story.get_absolute_url(), follow=True).content.decode()

@@ -5,7 +5,7 @@ from django.db import connection
 
 from stories.models import Story
 from stories.search import fts5_query, search_words
-from tests.factories import make_article, make_story
+from tests.factories import make_article, make_story, write_document
 
 pytestmark = pytest.mark.django_db
 
@@ -48,14 +48,10 @@ def test_a_reimported_story_is_found_by_its_new_words_only(tmp_path):
     from django.core.management import call_command
 
     doc = tmp_path / "doc.md"
-    template = (
-        "---\ntitle: {title}\nwebUrl: https://example.com/a\npublishedDateTime: 2021-01-01T00:00:00Z\n"
-        "provider:\n  name: Example\n  domain: example.com\n---\n"
-    )
-    doc.write_text(template.format(title="Zebras escape the zoo"))
+    write_document(doc, "Zebras escape the zoo")
     call_command("import_stories", str(doc), verbosity=0)
     assert titles(Story.objects.search("zebras")) == ["Zebras escape the zoo"]
-    doc.write_text(template.format(title="Giraffes escape the zoo"))
+    write_document(doc, "Giraffes escape the zoo")
     call_command("import_stories", str(doc), verbosity=0)
     assert not Story.objects.search("zebras").exists()
     assert titles(Story.objects.search("giraffes")) == ["Giraffes escape the zoo"]

@@ -61,6 +61,23 @@ def after_published_changed(story_ids):
     transaction.on_commit(lambda: content_changed.send(sender=Story))
 
 
+# Shown read-only on a story's change page: what the import wrote.
+FROM_SEED_FIELDS = (
+    "slug",
+    "category",
+    "topics",
+    "quality",
+    "heat",
+    "published_at",
+    "coverage_count",
+    "outlet_count",
+    "picture",
+    "source_file",
+    "created_at",
+    "updated_at",
+)
+
+
 class StoryChangeList(LargeTableChangeList):
     def get_results(self, request):
         super().get_results(request)
@@ -140,43 +157,10 @@ class StoryAdmin(admin.ModelAdmin):
     inlines = (CoverageInline,)
     fieldsets = (
         (None, {"fields": ("lead_article", "published", "editor_decision")}),
-        (
-            "From the seed document",
-            {
-                "fields": (
-                    "slug",
-                    "category",
-                    "topics",
-                    "quality",
-                    "heat",
-                    "published_at",
-                    "coverage_count",
-                    "outlet_count",
-                    "picture",
-                    "source_file",
-                    "created_at",
-                    "updated_at",
-                ),
-            },
-        ),
+        ("From the seed document", {"fields": FROM_SEED_FIELDS}),
     )
     # Everything but ``published``; ``secured`` and ``search_text`` are never shown.
-    readonly_fields = (
-        "lead_article",
-        "editor_decision",
-        "slug",
-        "category",
-        "topics",
-        "quality",
-        "heat",
-        "published_at",
-        "coverage_count",
-        "outlet_count",
-        "picture",
-        "source_file",
-        "created_at",
-        "updated_at",
-    )
+    readonly_fields = ("lead_article", "editor_decision", *FROM_SEED_FIELDS)
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("lead__provider")
