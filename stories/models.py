@@ -137,8 +137,15 @@ class StoryQuerySet(models.QuerySet):
         return self.filter(pk__in=Coverage.objects.filter(article__provider_id=provider_id).values("story_id"))
 
     def on_topics(self, topic_ids):
-        """Stories on any of these topics, each once."""
-        return self.filter(pk__in=Story.topics.through.objects.filter(topic_id__in=topic_ids).values("story_id"))
+        """Stories on any of these topics, each once.
+
+        A correlated EXISTS, not ``pk IN (...)``: with an ordering and a limit the
+        database walks its (published, -published_at) index and checks each
+        story's topics by the (story, topic) key, stopping at the limit, instead
+        of first gathering every story of those topics.
+        """
+        on_topic = Story.topics.through.objects.filter(story_id=models.OuterRef("pk"), topic_id__in=topic_ids)
+        return self.filter(models.Exists(on_topic))
 
     def newest_first(self):
         return self.order_by("-published_at", "-id")

@@ -223,7 +223,8 @@ def search(request):
             context["page"], context["groups"], context["cards"] = _paginate_cards(
                 request,
                 filterset.qs.search(q),
-                keys=SEARCH_KEYS,
+                # Without a rank (SQLite) the newest-first index order serves, with no sort of every match.
+                keys=SEARCH_KEYS if ranked else NEWEST,
                 grouped=not ranked,
                 heading="h3" if not ranked else "h2",
             )
