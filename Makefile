@@ -22,7 +22,7 @@ migrate: $(VENV)/.installed
 
 seed: migrate
 	$(PY) manage.py import_stories data/seeds
-	@$(PY) manage.py shell -c "from stories.models import Story; d = Story.objects.filter(published=False).count(); print(f'{d} imported stories are drafts: readers do not see them until an editor publishes them in the admin (http://$(HOST):$(PORT)/admin/, make editor creates an account).')"
+	@$(PY) manage.py shell --no-imports -c "from stories.models import Story; d = Story.objects.filter(published=False).count(); print(f'{d} imported stories are drafts: readers do not see them until an editor publishes them in the admin (http://$(HOST):$(PORT)/admin/, make editor creates an account).')"
 
 run: seed
 	@echo "Serving on http://$(HOST):$(PORT)/  (Ctrl-C to stop)"
