@@ -22,6 +22,7 @@ from stories.importer.documents import (
     read_bytes,
     validate_document,
 )
+from stories.importer.sql import no_text, padded
 from stories.importer.writer import BatchWriter
 
 SUFFIXES = {".txt", ".md"}
@@ -118,6 +119,7 @@ def import_paths(
         as its twin instead of being written twice.
         """
         hashes = [digest for _, digest, _ in batch if digest]
+        hashes = padded(hashes, no_text)
         known = set(ImportedDocument.objects.filter(content_hash__in=hashes).values_list("content_hash", flat=True))
         # A file with the same bytes as an earlier one of the batch is that
         # file's twin: unchanged if it was written, failed if it failed.

@@ -157,3 +157,27 @@ def _insert(model, fields, rows):
     sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})"  # noqa: S608  # nosec B608
     with connection.cursor() as cursor:
         cursor.executemany(sql, rows)
+
+
+def padded(values, filler):
+    """``values`` made up to a power-of-two length with ``filler(i)``, values that match no row.
+
+    A lookup ``IN (...)`` of a batch's URLs or ids has as many placeholders as
+    values; SQLite's statement cache (and PostgreSQL's plan cache) would keep one
+    large prepared statement per length, and memory would grow through a long
+    import. Padded, a run uses a handful of statement texts. (Django removes
+    repeated values from an IN list, hence distinct fillers.)
+    """
+    values = list(values)
+    if len(values) < 2:
+        return values
+    size = 1 << (len(values) - 1).bit_length()
+    return values + [filler(i) for i in range(size - len(values))]
+
+
+def no_id(i):
+    return -1 - i  # ids are positive
+
+
+def no_text(i):
+    return f"-padding-{i}"  # not a URL, a hash or a slug

@@ -89,14 +89,15 @@ class BatchWriter:
         existing = {
             row["lead_id"]: row
             for row in Story.objects.select_for_update()
-            .filter(lead_id__in=lead_ids)
+            .filter(lead_id__in=sql.padded(lead_ids, sql.no_id))
             .values("id", "lead_id", "published", "editor_decided_at")
         }
         sql.upsert_stories([self._story(doc, article_ids, providers, existing, now) for doc in docs])
-        story_ids = dict(Story.objects.filter(lead_id__in=lead_ids).values_list("lead_id", "id"))
+        story_ids = dict(Story.objects.filter(lead_id__in=sql.padded(lead_ids, sql.no_id)).values_list("lead_id", "id"))
 
         updated_ids = [row["id"] for row in existing.values()]
         if updated_ids:
+            updated_ids = sql.padded(updated_ids, sql.no_id)
             Coverage.objects.filter(story_id__in=updated_ids).delete()
             Story.topics.through.objects.filter(story_id__in=updated_ids).delete()
         coverage, story_topics, documents = [], [], []
@@ -175,7 +176,8 @@ class BatchWriter:
                     item.images,
                 )
         sql.upsert_articles(list(articles.values()))
-        return dict(Article.objects.filter(web_url__in=list(articles)).values_list("web_url", "id"))
+        urls = sql.padded(articles, sql.no_text)
+        return dict(Article.objects.filter(web_url__in=urls).values_list("web_url", "id"))
 
     def _story(self, doc, article_ids, providers, existing, now):
         row = existing.get(article_ids[doc.lead.web_url])
