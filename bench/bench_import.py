@@ -152,7 +152,7 @@ def main():
     out = HERE / "results" / "latest.json"
     out.parent.mkdir(exist_ok=True)
     merged = json.loads(out.read_text()) if out.exists() else {}
-    merged.setdefault("import", {})[database] = results
+    merged.setdefault("import", {}).setdefault(database, {}).update(results)  # other sizes' results stay
     merged["import_measured_at"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     out.write_text(json.dumps(merged, indent=1))
     print(f"wrote {out}")

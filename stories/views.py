@@ -44,6 +44,7 @@ COVERED_LIST_SIZE = 10  # an outlet page's "latest stories it covered"
 BESIDE_WINDOW = 200  # an outlet page's "appears beside" looks at the stories of its latest 200 articles
 BESIDE_SIZE = 8
 RELATED_SIZE = 5
+RELATED_WINDOW = datetime.timedelta(days=365)
 EXCERPT_WORDS = 60  # description meta tags
 
 # --- who sees what -----------------------------------------------------------
@@ -496,12 +497,20 @@ def coverage_rows(story, order):
 
 
 def related_stories(story):
-    """At most five other published stories on the story's topics, newest first: one query."""
+    """At most five other published stories on the story's topics from around its time, newest first: one query.
+
+    The window (RELATED_WINDOW either side of the story) bounds the index walk of
+    ``on_topics`` when the topics are rare, whatever the size of the archive.
+    """
     topic_ids = [topic.pk for topic in story.topics.all()]
     if not topic_ids:
         return []
     return list(
         Story.objects.published()
+        .filter(
+            published_at__gte=story.published_at - RELATED_WINDOW,
+            published_at__lte=story.published_at + RELATED_WINDOW,
+        )
         .on_topics(topic_ids)
         .exclude(pk=story.pk)
         .select_related("lead__provider")

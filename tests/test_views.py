@@ -950,3 +950,14 @@ def test_favicon_ico_redirects_to_the_site_icon(client):
     response = client.get("/favicon.ico")
     assert response.status_code == 301
     assert "favicon" in response["Location"] and response["Location"].endswith(".svg")
+
+
+def test_related_stories_come_from_around_the_story_s_time(client):
+    story = make_story("The story itself", topics=["Robots"], published_at=BASE_TIME)
+    make_story("Same topic, two weeks earlier", topics=["Robots"], published_at=BASE_TIME - timedelta(days=14))
+    make_story("Same topic, two years earlier", topics=["Robots"], published_at=BASE_TIME - timedelta(days=730))
+    make_story("Other topic, same day", topics=["Finance"], published_at=BASE_TIME)
+    page = client.get(story.get_absolute_url()).content.decode()
+    assert "Same topic, two weeks earlier" in page
+    assert "Same topic, two years earlier" not in page
+    assert "Other topic, same day" not in page
