@@ -57,7 +57,7 @@ def import_table(results):
             "| documents | parse-only limit | run | docs/s | x limit | peak RSS |",
             "|---:|---:|---|---:|---:|---:|",
         ]
-        for size, result in sizes.items():
+        for size, result in sorted(sizes.items(), key=lambda item: int(item[0])):
             for key in ("import_jobs1", "reimport_jobs1", "import_jobs2", "reimport_jobs2"):
                 if key in result:
                     row = result[key]
