@@ -86,3 +86,18 @@ def write_document(path, title, url="https://example.com/a"):
     """A minimal valid seed document at ``path``; the same ``url`` makes it a new version of the same story."""
     path.write_text(MINIMAL_DOCUMENT.format(title=title, url=url), encoding="utf-8")
     return path
+
+
+def run_import(*paths, **options):
+    """Run the import command in process; (exit status, stdout, stderr)."""
+    import io
+
+    from django.core.management import call_command
+
+    out, err = io.StringIO(), io.StringIO()
+    status = 0
+    try:
+        call_command("import_stories", *map(str, paths), stdout=out, stderr=err, **options)
+    except SystemExit as exc:
+        status = exc.code
+    return status, out.getvalue(), err.getvalue()

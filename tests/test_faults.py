@@ -92,14 +92,18 @@ class Streamed:
         return self.proc.returncode, "\n".join(self.out), "\n".join(self.err)
 
 
+def connect(url):
+    """A plain DB-API connection to the scratch database ``url`` (SQLite file or PostgreSQL)."""
+    if url.startswith("sqlite"):
+        return sqlite3.connect(sqlite_path(url))
+    import psycopg
+
+    return psycopg.connect(url)
+
+
 def stories_state(url):
     """(story source files, [(story, coverage_count, coverage rows, topic rows, document rows)])."""
-    if url.startswith("sqlite"):
-        conn = sqlite3.connect(sqlite_path(url))
-    else:
-        import psycopg
-
-        conn = psycopg.connect(url)
+    conn = connect(url)
     try:
         cursor = conn.cursor()
         cursor.execute("SELECT source_file FROM stories_story")
@@ -419,12 +423,7 @@ def fetch(url, timeout=10):
 
 
 def story_count(url):
-    if url.startswith("sqlite"):
-        conn = sqlite3.connect(sqlite_path(url))
-    else:
-        import psycopg
-
-        conn = psycopg.connect(url)
+    conn = connect(url)
     try:
         cursor = conn.cursor()
         cursor.execute("SELECT COUNT(*) FROM stories_story")

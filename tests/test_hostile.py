@@ -7,7 +7,6 @@ file stored, the other files imported, exit status 1, never a traceback.
 
 import contextlib
 import copy
-import io
 import os
 import shutil
 import subprocess
@@ -18,7 +17,6 @@ from unittest import mock
 
 import pytest
 import yaml
-from django.core.management import call_command
 from django.db import DatabaseError, transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -28,6 +26,7 @@ from stories.importer import sql as writer_sql
 from stories.importer.documents import DocumentError, StoryData, read_document
 from stories.importer.writer import BatchWriter
 from stories.models import Article, ImportedDocument, Provider, Story, Topic
+from tests.factories import run_import as run
 
 ROOT = Path(__file__).resolve().parent.parent
 HOSTILE = Path(__file__).resolve().parent / "data" / "hostile"
@@ -146,16 +145,6 @@ EXPECTED = {
     "yaml_tab_indentation": "invalid YAML: found character that cannot start any token",
 }  # fmt: skip
 HOSTILE_FILES = sorted(HOSTILE.glob("*.md"))
-
-
-def run(*paths, **options):
-    out, err = io.StringIO(), io.StringIO()
-    status = 0
-    try:
-        call_command("import_stories", *map(str, paths), stdout=out, stderr=err, **options)
-    except SystemExit as exc:
-        status = exc.code
-    return status, out.getvalue(), err.getvalue()
 
 
 def nothing_hostile_stored():

@@ -1,6 +1,5 @@
 """The writer, the runner and the import_stories command, against the database."""
 
-import io
 import os
 import re
 import shutil
@@ -13,7 +12,6 @@ from pathlib import Path
 from unittest import mock
 
 import pytest
-from django.core.management import call_command
 from django.db import DatabaseError, OperationalError, connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -22,6 +20,7 @@ from stories.importer import import_paths, read_document
 from stories.importer import sql as writer_sql
 from stories.importer.writer import BatchWriter
 from stories.models import Article, Coverage, ImportedDocument, Provider, Story, Topic
+from tests.factories import run_import as run
 from tests.test_documents import LEAD_RULES, RELATED_RULES, SEED_LEAD_URL, SEED_RELATED
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,17 +36,6 @@ SEED_DOMAINS = {"bostonglobe.com"} | {row[3] for row in SEED_RELATED}
 SUMMARY = re.compile(r"created (\d+), updated (\d+), unchanged (\d+), failed (\d+)")
 
 pytestmark = pytest.mark.django_db
-
-
-def run(*paths, **options):
-    """Run the command; (exit status, stdout, stderr)."""
-    out, err = io.StringIO(), io.StringIO()
-    status = 0
-    try:
-        call_command("import_stories", *map(str, paths), stdout=out, stderr=err, **options)
-    except SystemExit as exc:
-        status = exc.code
-    return status, out.getvalue(), err.getvalue()
 
 
 def counts(stdout):
