@@ -14,6 +14,7 @@ from django import forms
 from django.core.cache import cache
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.functional import cached_property
 
 from stories.caching import generation
 from stories.models import Provider, Story, Topic
@@ -74,10 +75,41 @@ class StoryFilterForm(forms.Form):
         return data
 
 
-class ChoiceOfSlugs(django_filters.Filter):
-    """A choice among slugs (Django's plain ChoiceField: a slug such as "null" means nothing special)."""
+class SlugSelect(forms.Select):
+    """Django's Select, its choices kept as given (already plain pairs), not normalised on every copy."""
 
-    field_class = forms.ChoiceField
+    choices = property(lambda self: self._options, lambda self, value: setattr(self, "_options", tuple(value)))
+
+
+class SlugChoiceField(forms.ChoiceField):
+    """A choice among slugs, cheap to copy: a form copies its fields on every request.
+
+    Django's plain ChoiceField (a slug such as "null" means nothing special), but
+    its choices are one shared tuple that a copy neither duplicates nor normalises
+    again (an outlet list runs to hundreds), checked against a set.
+    """
+
+    widget = SlugSelect
+
+    def _get_choices(self):
+        return self._options
+
+    def _set_choices(self, value):
+        self._options = tuple(value)
+        self._slugs = frozenset(str(slug) for slug, _ in self._options)
+        self.widget.choices = self._options
+
+    choices = property(_get_choices, _set_choices)
+
+    def __deepcopy__(self, memo):
+        return forms.Field.__deepcopy__(self, memo)  # the copy shares the tuple and the set
+
+    def valid_value(self, value):
+        return str(value) in self._slugs
+
+
+class ChoiceOfSlugs(django_filters.Filter):
+    field_class = SlugChoiceField
 
 
 class StoryFilter(django_filters.FilterSet):
@@ -121,20 +153,33 @@ class StoryFilter(django_filters.FilterSet):
         super().__init__(data, queryset, request=request, prefix=prefix)
         for name in without:  # a topic page has no topic filter, for instance
             self.filters.pop(name, None)
-        # The directories are read once per filter set, for the choices and the filtering.
-        self.topics, self.providers = {}, {}
-        if "topic" in self.filters:
-            self.topics = {topic["slug"]: topic for topic in topic_directory()}
-            self.filters["topic"].extra["choices"] = [("", "Any topic")] + [
-                (slug, topic["name"]) for slug, topic in self.topics.items()
-            ]
-        outlet_filters = {"provider": "Any outlet", "exclude_provider": "Mute no outlet"}
-        if outlet_filters.keys() & self.filters.keys():
-            self.providers = {provider["slug"]: provider for provider in provider_directory()}
+
+    # The directories are read when first needed (a form to build, a filter to
+    # apply), once per filter set: an unfiltered list whose form is cached needs neither.
+
+    @cached_property
+    def topics(self):
+        return {topic["slug"]: topic for topic in topic_directory()} if "topic" in self.filters else {}
+
+    @cached_property
+    def providers(self):
+        if not self.OUTLET_FILTERS.keys() & self.filters.keys():
+            return {}
+        return {provider["slug"]: provider for provider in provider_directory()}
+
+    OUTLET_FILTERS = {"provider": "Any outlet", "exclude_provider": "Mute no outlet"}
+
+    @property
+    def form(self):
+        if not hasattr(self, "_form"):
+            if "topic" in self.filters:
+                choices = [("", "Any topic")] + [(slug, topic["name"]) for slug, topic in self.topics.items()]
+                self.filters["topic"].extra["choices"] = choices
             outlets = [(slug, provider["name"]) for slug, provider in self.providers.items()]
-            for name, empty_label in outlet_filters.items():
+            for name, empty_label in self.OUTLET_FILTERS.items():
                 if name in self.filters:
                     self.filters[name].extra["choices"] = [("", empty_label), *outlets]
+        return super().form
 
     # --- filtering ---------------------------------------------------------
 

@@ -119,6 +119,12 @@ class StoryQuerySet(models.QuerySet):
             "topics", models.Prefetch("coverage_items", queryset=coverage)
         )
 
+    def for_card_keys(self, *also):
+        """Just enough of each story to page a list and find its cached card: the id, the update
+        time and the sort keys (and the fields in ``also``). ``views.story_cards()`` loads the
+        rest for the cards it must render."""
+        return self.only("id", "slug", "published_at", "updated_at", "outlet_count", "quality", "heat", *also)
+
     def for_cards(self):
         """What a cached story card needs, without the topics: ``views.story_cards()`` prefetches
         those for the cards missing from the cache only. The big and private fields stay behind."""

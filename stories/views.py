@@ -5,11 +5,13 @@ request may see (published stories; drafts too on a story's own URL for staff),
 ``StoryFilter`` filters, ``KeysetPaginator`` pages, ``story_cards()`` renders
 (and caches) story cards.
 
-Query budget of a public page (tests hold it): at most 4, whatever the number
-of stories, outlets, topics or coverage items. Lists: the page of stories, the
-topics of the cards missing from the card cache, and the topic and outlet
-directories behind the filter form (cached until content changes, 5 minutes at
-most). Anonymous pages are also cached whole (stories.caching).
+Query budget of a public page (tests hold it): at most 5 with every cache
+cold, whatever the number of stories, outlets, topics or coverage items. A
+list page reads its page of stories narrowly (ids, times, sort keys); the
+cards missing from the card cache are then loaded whole with their topics (2),
+and a filter form not yet cached reads the topic and outlet directories (2).
+With those caches warm, a list page costs one query. Anonymous pages are also
+cached whole (stories.caching).
 """
 
 import datetime
@@ -19,7 +21,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Q, prefetch_related_objects
+from django.db.models import Q
 from django.http import Http404, HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import get_template
@@ -81,8 +83,9 @@ def story_cards(stories, *, heading="h3", now=None):
     A card is cached by story, update time, heading level and the content
     generation (any import or publish renews every card); it holds no
     per-request state: its relative time ("3 hours ago") is put in here, and the
-    first picture of the page loses ``loading="lazy"``. Topics are fetched (one
-    query) for the cards missing from the cache only.
+    first picture of the page loses ``loading="lazy"``. The stories need only
+    their id, update and publication times (``for_card_keys()``): the cards
+    missing from the cache are loaded whole, with their topics, in two queries.
     """
     if not stories:
         return []
@@ -90,17 +93,22 @@ def story_cards(stories, *, heading="h3", now=None):
     prefix = f"card:{generation()}"
     keys = {story.pk: f"{prefix}:{story.pk}:{story.updated_at.timestamp()}:{heading}" for story in stories}
     found = cache.get_many(list(keys.values()))
-    missing = [story for story in stories if keys[story.pk] not in found]
+    missing = [story.pk for story in stories if keys[story.pk] not in found]
     if missing:
-        prefetch_related_objects(missing, "topics")
+        # By primary key, not through the list's filters: SQLite would walk the published index instead.
+        loaded = Story.objects.for_cards().prefetch_related("topics").in_bulk(missing)
         card = get_template(CARD_TEMPLATE)
-        fresh = {keys[story.pk]: str(card.render({"story": story, "heading": heading})) for story in missing}
+        fresh = {keys[pk]: str(card.render({"story": story, "heading": heading})) for pk, story in loaded.items()}
         cache.set_many(fresh, CARD_SECONDS)
         found.update(fresh)
     cards, eager = [], True
     for story in stories:
-        html = found[keys[story.pk]].replace(RELTIME_MARK, escape(relative_time(story.published_at, now)), 1)
-        if eager and story.image:
+        html = found.get(keys[story.pk])
+        if html is None:  # deleted since the list was read
+            cards.append("")
+            continue
+        html = html.replace(RELTIME_MARK, escape(relative_time(story.published_at, now)), 1)
+        if eager and ' loading="lazy"' in html:
             html, eager = html.replace(' loading="lazy"', "", 1), False
         # Safe: rendered by our own template with autoescaping.
         cards.append(mark_safe(html))  # noqa: S308  # nosec
@@ -146,6 +154,15 @@ def filter_query(request):
     return f"?{urlencode(params)}" if params else ""
 
 
+def filter_data(request):
+    """The request's parameters for a StoryFilter, or None when it names no filter.
+
+    An unbound filter set builds no form unless its template needs one, and the
+    template caches an unfiltered list's form (it is the same for every reader).
+    """
+    return request.GET if request.GET.keys() & StoryFilter.base_filters.keys() else None
+
+
 def filter_chips(request, filterset):
     """Active filters, each with the URL that removes it (and goes back to the first page)."""
     chips = []
@@ -159,7 +176,7 @@ def filter_chips(request, filterset):
 
 
 def _paginate_cards(request, queryset, *, keys=NEWEST, grouped=True, heading="h3"):
-    page = KeysetPaginator(keys, PER_PAGE).paginate(queryset.for_cards(), request.GET)
+    page = KeysetPaginator(keys, PER_PAGE).paginate(queryset.for_card_keys(), request.GET)
     now = timezone.now()
     cards = story_cards(page.object_list, heading=heading, now=now)
     if grouped:
@@ -174,7 +191,7 @@ def _paginate_cards(request, queryset, *, keys=NEWEST, grouped=True, heading="h3
 @cache_public_page
 def home(request):
     top = request.GET.get("sort") == "top"
-    filterset = StoryFilter(request.GET or None, visible_stories(request))
+    filterset = StoryFilter(filter_data(request), visible_stories(request))
     page, groups, cards = _paginate_cards(
         request, filterset.qs, keys=TOP if top else NEWEST, grouped=not top, heading="h2" if top else "h3"
     )
@@ -187,6 +204,7 @@ def home(request):
         "groups": groups,
         "cards": cards,
         "filterset": filterset,
+        "content_generation": generation(),  # keys the cached filter form
         "chips": chips,
         "page_title": "Top stories" if top else "Latest stories",
         "description": "News stories with every outlet's coverage side by side: who reported it, who reported first.",
@@ -206,11 +224,12 @@ def home(request):
 @cache_public_page
 def search(request):
     q = request.GET.get("q", "").strip()[:MAX_QUERY_LENGTH]
-    filterset = StoryFilter(request.GET or None, visible_stories(request))
+    filterset = StoryFilter(filter_data(request), visible_stories(request))
     chips = filter_chips(request, filterset)
     context = {
         "q": q,
         "filterset": filterset,
+        "content_generation": generation(),  # keys the cached filter form
         "chips": chips,
         "page": None,
         "page_title": f"Search: {q}" if q else "Search",
@@ -264,7 +283,7 @@ def topic_detail(request, slug):
         if topic is None:
             raise Http404("No such topic.")
     stories = visible_stories(request).filter(topics=topic["id"])
-    filterset = StoryFilter(request.GET or None, stories, without=("topic",))
+    filterset = StoryFilter(filter_data(request), stories, without=("topic",))
     page, groups, _ = _paginate_cards(request, filterset.qs)
     chips = filter_chips(request, filterset)
     query = filter_query(request)
@@ -286,6 +305,7 @@ def topic_detail(request, slug):
             "page": page,
             "groups": groups,
             "filterset": filterset,
+            "content_generation": generation(),  # keys the cached filter form
             "chips": chips,
             "page_title": f"{topic['name']}: stories",
             "description": f"Stories on {topic['name']}, with every outlet's coverage side by side.",
@@ -369,9 +389,20 @@ def appears_beside(provider_slug):
     return provider, beside[:BESIDE_SIZE]
 
 
-@require_safe
-@cache_public_page
-def provider_detail(request, slug):
+OUTLET_SUMMARY_SECONDS = 300  # at most: any content change makes a new one at once (the cache generation)
+
+
+def outlet_summary(slug):
+    """An outlet's dict, who appears beside it and the latest stories it covered (led by others).
+
+    Two aggregate queries over big tables, the same for every reader until the
+    content changes: kept in the cache under the content generation, like the
+    topic and outlet directories. None for an outlet with no published story.
+    """
+    key = f"outlet:{generation()}:{slug}"
+    summary = cache.get(key)
+    if summary is not None:
+        return summary
     provider, beside = appears_beside(slug)
     if provider is None:  # rare: only its latest articles' stories are drafts (one more query then)
         provider = (
@@ -380,20 +411,34 @@ def provider_detail(request, slug):
             .values("id", "name", "slug", "domain", "led_count", "covered_count")
             .first()
         )
-        if provider is None:
-            raise Http404("No such outlet, or none of its stories is published.")
-    visible = visible_stories(request)
-    page = KeysetPaginator(LEAD_NEWEST, PER_PAGE).paginate(
-        visible.filter(lead__provider_id=provider["id"]).for_cards(), request.GET
-    )
-    covered = list(
-        visible.covered_by(provider["id"])
+    if provider is None:  # not cached: made-up slugs must not fill the cache
+        return None
+    covered = (
+        Story.objects.published()
+        .covered_by(provider["id"])
         .exclude(lead__provider_id=provider["id"])
         .for_cards()
         .newest_first()[:COVERED_LIST_SIZE]
     )
+    summary = {"provider": provider, "beside": beside, "covered": list(covered)}
+    cache.set(key, summary, OUTLET_SUMMARY_SECONDS)
+    return summary
+
+
+@require_safe
+@cache_public_page
+def provider_detail(request, slug):
+    summary = outlet_summary(slug)
+    if summary is None:
+        raise Http404("No such outlet, or none of its stories is published.")
+    provider, beside = summary["provider"], summary["beside"]
+    visible = visible_stories(request)
+    page = KeysetPaginator(LEAD_NEWEST, PER_PAGE).paginate(
+        visible.filter(lead__provider_id=provider["id"]).select_related("lead").for_card_keys("lead__published_at"),
+        request.GET,
+    )
     led_stories = page.object_list
-    cards = story_cards(led_stories + covered, heading="h3")
+    cards = story_cards(led_stories + summary["covered"], heading="h3")
     return render(
         request,
         "stories/provider_detail.html",

@@ -8,6 +8,7 @@
 """
 
 import datetime
+import functools
 import html
 import json
 from urllib.parse import urlsplit
@@ -137,6 +138,14 @@ def iso(value):
 # --- forms --------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=32)
+def _options_markup(choices):
+    """The ``<option>`` elements of a tuple of (value, label) choices, none selected."""
+    return "".join(
+        f'<option value="{html.escape(str(value))}">{html.escape(str(label))}</option>' for value, label in choices
+    )
+
+
 @register.simple_tag
 def select(field):
     """A ``<select>`` for a bound choice field, with its error and help text linked for screen readers.
@@ -154,15 +163,13 @@ def select(field):
     attrs = f' aria-describedby="{html.escape(" ".join(described))}"' if described else ""
     if field.errors:
         attrs += ' aria-invalid="true"'
-    options = []
-    for value, label in field.field.choices:
-        value = str(value)
-        chosen = " selected" if value == current else ""
-        options.append(f'<option value="{html.escape(value)}"{chosen}>{html.escape(str(label))}</option>')
+    options = _options_markup(tuple(field.field.choices))
+    if current:  # mark the chosen option: values are unique, so the first match is it
+        chosen = f'<option value="{html.escape(current)}">'
+        options = options.replace(chosen, f"{chosen[:-1]} selected>", 1)
     # Safe: every value above is escaped.
     return mark_safe(  # noqa: S308  # nosec
-        f'<select name="{html.escape(field.html_name)}" id="{html.escape(field.auto_id)}"{attrs}>'
-        f"{''.join(options)}</select>"
+        f'<select name="{html.escape(field.html_name)}" id="{html.escape(field.auto_id)}"{attrs}>{options}</select>'
     )
 
 
