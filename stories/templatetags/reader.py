@@ -11,6 +11,7 @@ import datetime
 import functools
 import html
 import json
+import re
 from urllib.parse import urlsplit
 
 from django import template
@@ -27,12 +28,15 @@ _JSON_ESCAPES = {ord("<"): "\\u003C", ord(">"): "\\u003E", ord("&"): "\\u0026"}
 # --- URLs ---------------------------------------------------------------------
 
 
+_SPACE_OR_CONTROL = re.compile(r"[\x00-\x20\x7f]")
+
+
 def safe_url(value):
     """``value`` when it is an absolute http or https URL, else the empty string."""
     if not isinstance(value, str):
         return ""
     url = value.strip()
-    if not url or any(ord(char) < 33 or ord(char) == 127 for char in url):
+    if not url or _SPACE_OR_CONTROL.search(url):
         return ""  # whitespace or control characters inside: not a URL we pass on
     try:
         parts = urlsplit(url)
