@@ -80,7 +80,8 @@ class Article(models.Model):
     type = models.CharField(max_length=50, default="article", help_text="Kind of item: article, video, ...")
     quality = models.PositiveIntegerField(default=0, help_text="Source quality score (0 and up; no upper limit).")
     heat = models.IntegerField(default=-1, help_text="Popularity score; -1 means not scored.")
-    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="articles")
+    # No index of its own: article_provider_time_idx (provider, -published_at) serves every lookup by outlet.
+    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="articles", db_index=False)
     images = models.JSONField(default=list, blank=True, help_text="Images: a list of {url, width, height, cached}.")
 
     class Meta:
@@ -251,8 +252,9 @@ class Story(models.Model):
 class Coverage(models.Model):
     """One article covering a story, at its place in the document's ``related`` list."""
 
-    story = models.ForeignKey(Story, on_delete=models.CASCADE, related_name="coverage_items")
-    article = models.ForeignKey(Article, on_delete=models.PROTECT, related_name="coverage_items")
+    # No single-column indexes: (story, article) unique serves lookups by story, coverage_article_idx by article.
+    story = models.ForeignKey(Story, on_delete=models.CASCADE, related_name="coverage_items", db_index=False)
+    article = models.ForeignKey(Article, on_delete=models.PROTECT, related_name="coverage_items", db_index=False)
     position = models.PositiveSmallIntegerField(help_text="Order in the source document, from 0.")
 
     class Meta:

@@ -22,7 +22,7 @@ from stories.importer.documents import (
     read_bytes,
     validate_document,
 )
-from stories.importer.sql import no_text, padded
+from stories.importer.sql import no_text, pairs_by_key
 from stories.importer.writer import BatchWriter
 
 SUFFIXES = {".txt", ".md"}
@@ -119,8 +119,7 @@ def import_paths(
         as its twin instead of being written twice.
         """
         hashes = [digest for _, digest, _ in batch if digest]
-        hashes = padded(hashes, no_text)
-        known = set(ImportedDocument.objects.filter(content_hash__in=hashes).values_list("content_hash", flat=True))
+        known = pairs_by_key(ImportedDocument, "content_hash", "content_hash", hashes, no_text).keys()
         # A file with the same bytes as an earlier one of the batch is that
         # file's twin: unchanged if it was written, failed if it failed.
         to_parse, twins = [], {}

@@ -91,11 +91,18 @@ def _datetime(value):
 
 
 def _sqlite_datetime(value):
-    return str(value.astimezone(UTC).replace(tzinfo=None))
+    if value.utcoffset():  # the importer's times are UTC already
+        value = value.astimezone(UTC)
+    return str(value.replace(tzinfo=None))
+
+
+_encode_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode  # one encoder, not one per value
 
 
 def _json(value):
-    return None if value is None else json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    if value is None:
+        return None
+    return "[]" if value == [] else _encode_json(value)
 
 
 def upsert_articles(rows):
@@ -157,6 +164,25 @@ def _insert(model, fields, rows):
     sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})"  # noqa: S608  # nosec B608
     with connection.cursor() as cursor:
         cursor.executemany(sql, rows)
+
+
+def pairs_by_key(model, key, value, keys, filler):
+    """{key: value} for the rows of ``model`` whose ``key`` column is in ``keys``: one raw SELECT.
+
+    The ORM would prepare each of a batch's thousands of lookup values in Python;
+    here they go straight to the driver, padded (``padded()``) to a few list lengths.
+    """
+    keys = padded(keys, filler)
+    if not keys:
+        return {}
+    quote = connection.ops.quote_name
+    key_column, value_column = quote(_column(model, key)), quote(_column(model, value))
+    table = quote(model._meta.db_table)
+    # Names from the models' metadata, values as parameters.
+    sql = f"SELECT {key_column}, {value_column} FROM {table} WHERE {key_column} IN ({', '.join(['%s'] * len(keys))})"  # noqa: S608  # nosec B608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, keys)
+        return dict(cursor.fetchall())
 
 
 def padded(values, filler):

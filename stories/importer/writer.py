@@ -93,7 +93,7 @@ class BatchWriter:
             .values("id", "lead_id", "published", "editor_decided_at")
         }
         sql.upsert_stories([self._story(doc, article_ids, providers, existing, now) for doc in docs])
-        story_ids = dict(Story.objects.filter(lead_id__in=sql.padded(lead_ids, sql.no_id)).values_list("lead_id", "id"))
+        story_ids = sql.pairs_by_key(Story, "lead", "id", lead_ids, sql.no_id)
 
         updated_ids = [row["id"] for row in existing.values()]
         if updated_ids:
@@ -176,8 +176,7 @@ class BatchWriter:
                     item.images,
                 )
         sql.upsert_articles(list(articles.values()))
-        urls = sql.padded(articles, sql.no_text)
-        return dict(Article.objects.filter(web_url__in=urls).values_list("web_url", "id"))
+        return sql.pairs_by_key(Article, "web_url", "id", list(articles), sql.no_text)
 
     def _story(self, doc, article_ids, providers, existing, now):
         row = existing.get(article_ids[doc.lead.web_url])
