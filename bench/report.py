@@ -111,7 +111,8 @@ def main():
         "## Benchmarks",
         "",
         f"Machine: {machine()}. Written by `make bench` on {time.strftime('%Y-%m-%d')} "
-        f"(import measured {data.get('import_measured_at', '-')}, pages {data.get('pages_measured_at', '-')}).",
+        f"(import measured {data.get('import_measured_at', '-')}, pages under load "
+        f"{data.get('pages_measured_at', '-')}, CPU per request {data.get('pages_cpu_measured_at', '-')}).",
         "",
     ]
     if "import" in data:

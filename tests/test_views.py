@@ -742,6 +742,25 @@ def test_invalid_filters_show_errors_not_500(client, filter_data, query):
     assert '<details class="filters" open>' in page
 
 
+def test_the_filter_form_marks_the_chosen_outlet_and_topic(client, filter_data):
+    page = html(client.get("/?provider=b-example-com&topic=robots"))
+    assert '<option value="b-example-com" selected>Beta</option>' in page
+    assert '<option value="robots" selected>Robots</option>' in page
+    assert '<option value="a-example-com">Alpha</option>' in page
+    assert page.count(" selected>") == 2
+
+
+def test_the_cached_filter_form_lists_an_outlet_new_since_it_was_cached(client, filter_data):
+    from stories.signals import content_changed
+
+    assert '<option value="a-example-com">Alpha</option>' in html(client.get("/?warm=1"))
+    make_story("Gamma story", provider=make_provider("c.example.com", "Gamma"))
+    refresh_counts()
+    content_changed.send(sender=None)  # what an import, a publish or an unpublish sends
+    page = html(client.get("/?warm=2"))
+    assert '<option value="c-example-com">Gamma</option>' in page and "Gamma story" in page
+
+
 # --- archive --------------------------------------------------------------------------------------
 
 
