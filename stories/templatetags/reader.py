@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from django import template
 from django.core.serializers.json import DjangoJSONEncoder
-from django.urls import NoReverseMatch, reverse
+from django.urls import NoReverseMatch, get_script_prefix, reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 
@@ -177,9 +177,29 @@ def select(field):
     )
 
 
+@register.simple_tag
+def site_link(name):
+    """The address of one of the site's own pages (``stories:<name>``, no arguments), reversed once.
+
+    The header and footer of every page link to the same few pages; reverse() costs
+    tens of microseconds each time.
+    """
+    return _site_link(get_script_prefix(), name)
+
+
+@functools.lru_cache(maxsize=64)
+def _site_link(script_prefix, name):
+    return reverse(f"stories:{name}")
+
+
 @register.filter
 def provider_url(slug):
     """An outlet's page address from its slug; "" when the slug cannot make one."""
+    return _provider_url(get_script_prefix(), slug)
+
+
+@functools.lru_cache(maxsize=4096)  # a story page names a dozen outlets; reverse() is slow
+def _provider_url(script_prefix, slug):
     try:
         return reverse("stories:provider_detail", kwargs={"slug": slug})
     except NoReverseMatch:
