@@ -158,7 +158,7 @@ def filter_data(request):
     """The request's parameters for a StoryFilter, or None when it names no filter.
 
     An unbound filter set builds no form unless its template needs one, and the
-    template caches an unfiltered list's form (it is the same for every reader).
+    template caches the fields of an unfiltered list's form (the same for every reader).
     """
     return request.GET if request.GET.keys() & StoryFilter.base_filters.keys() else None
 
@@ -204,7 +204,7 @@ def home(request):
         "groups": groups,
         "cards": cards,
         "filterset": filterset,
-        "content_generation": generation(),  # keys the cached filter form
+        "content_generation": generation(),  # keys the cached filter fields
         "chips": chips,
         "page_title": "Top stories" if top else "Latest stories",
         "description": "News stories with every outlet's coverage side by side: who reported it, who reported first.",
@@ -229,7 +229,7 @@ def search(request):
     context = {
         "q": q,
         "filterset": filterset,
-        "content_generation": generation(),  # keys the cached filter form
+        "content_generation": generation(),  # keys the cached filter fields
         "chips": chips,
         "page": None,
         "page_title": f"Search: {q}" if q else "Search",
@@ -305,7 +305,7 @@ def topic_detail(request, slug):
             "page": page,
             "groups": groups,
             "filterset": filterset,
-            "content_generation": generation(),  # keys the cached filter form
+            "content_generation": generation(),  # keys the cached filter fields
             "chips": chips,
             "page_title": f"{topic['name']}: stories",
             "description": f"Stories on {topic['name']}, with every outlet's coverage side by side.",

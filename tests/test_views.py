@@ -750,6 +750,14 @@ def test_the_filter_form_marks_the_chosen_outlet_and_topic(client, filter_data):
     assert page.count(" selected>") == 2
 
 
+def test_a_search_keeps_its_own_query_in_the_filter_form_once_the_fields_are_cached(client, filter_data):
+    first = html(client.get("/search/?q=alpha"))
+    second = html(client.get("/search/?q=beta"))  # the fields come from the cache; the query does not
+    assert '<input type="hidden" name="q" value="alpha">' in first
+    assert '<input type="hidden" name="q" value="beta">' in second and 'value="alpha"' not in second
+    assert first.count('<option value="a-example-com">Alpha</option>') == 2  # outlet and mute-an-outlet
+
+
 def test_the_cached_filter_form_lists_an_outlet_new_since_it_was_cached(client, filter_data):
     from stories.signals import content_changed
 
