@@ -26,9 +26,8 @@ HERE = Path(__file__).resolve().parent
 PROJECT = HERE.parent
 sys.path.insert(0, str(PROJECT))
 
+from bench.common import BENCH_DIR  # noqa: E402
 from bench.make_corpus import write_corpus  # noqa: E402
-
-BENCH_DIR = Path(os.environ.get("BENCH_DIR", "/tmp/newsreader-bench"))
 
 # Runs in a child process: one import, then prints seconds and peak RSS (KB) as JSON.
 CHILD = """

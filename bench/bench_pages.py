@@ -29,41 +29,16 @@ HERE = Path(__file__).resolve().parent
 PROJECT = HERE.parent
 sys.path.insert(0, str(PROJECT))
 
-from bench.make_corpus import write_corpus  # noqa: E402
+from bench.common import BENCH_DIR, free_port, imported_database  # noqa: E402
 
-BENCH_DIR = Path(os.environ.get("BENCH_DIR", "/tmp/newsreader-bench"))
 SECRET = "bench-only-" + "k" * 60
 
 
 def build_database(stories):
     """A SQLite database of ``stories`` published stories with 10 coverage items each, by the importer."""
-    path = BENCH_DIR / f"pages-{stories}.sqlite3"
-    marker = BENCH_DIR / f"pages-{stories}.complete"
-    if marker.exists():  # built before: bring its schema up to date
-        subprocess.run(
-            [sys.executable, "manage.py", "migrate", "-v", "0"], cwd=PROJECT, env=server_env(path, 0), check=True
-        )
-        return path
-    corpus = BENCH_DIR / f"pages-corpus-{stories}"
-    if not (corpus / ".complete").exists():
-        print(f"generating {stories:,} documents ...", flush=True)
-        write_corpus(corpus, stories, seed=2, related=(10, 10), all_published=True)
-        (corpus / ".complete").write_text("ok")
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{path}{suffix}").unlink(missing_ok=True)
-    env = server_env(path, cache_seconds=0)
-    subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], cwd=PROJECT, env=env, check=True)
-    print(f"importing {stories:,} documents ...", flush=True)
-    started = time.perf_counter()
-    subprocess.run(
-        [sys.executable, "manage.py", "import_stories", str(corpus), "--jobs", "2", "-v", "0"],
-        cwd=PROJECT,
-        env=env,
-        check=True,
-    )
-    print(f"imported in {time.perf_counter() - started:.0f} s", flush=True)
-    marker.write_text("ok")
-    return path
+    db = BENCH_DIR / f"pages-{stories}.sqlite3"
+    env = server_env(db, cache_seconds=0)
+    return imported_database(db, BENCH_DIR / f"pages-corpus-{stories}", stories, env, seed=2, related=(10, 10))
 
 
 def server_env(db_path, cache_seconds):
@@ -91,7 +66,8 @@ ids = list(Story.objects.published().order_by().values_list("id", flat=True))
 stories = [s.get_absolute_url() for s in Story.objects.filter(pk__in=rng.sample(ids, min(500, len(ids))))]
 topic = Topic.objects.order_by("-story_count").first()
 provider = Provider.objects.order_by("-led_count").first()
-row = Story.objects.published().newest_first().values("published_at", "id")[min(PER_PAGE * 499, len(ids)) - 1]
+at = min(PER_PAGE * 499, len(ids) - PER_PAGE) - 1  # a small database still has a page after it
+row = Story.objects.published().newest_first().values("published_at", "id")[at]
 cursor = ".".join(key.encode(row[key.field]) for key in NEWEST)
 print(json.dumps({
     "home": "/",
@@ -132,12 +108,6 @@ def django_script(env, script, *args):
         [sys.executable, "-c", code, *args], cwd=PROJECT, env=env, check=True, capture_output=True, text=True
     )
     return json.loads(result.stdout.strip().splitlines()[-1])
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def start_gunicorn(env, port):

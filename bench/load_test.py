@@ -31,7 +31,6 @@ import re
 import secrets
 import shutil
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -45,9 +44,8 @@ HERE = Path(__file__).resolve().parent
 PROJECT = HERE.parent
 sys.path.insert(0, str(PROJECT))
 
-from bench.make_corpus import write_corpus  # noqa: E402
+from bench.common import BENCH_DIR, free_port, imported_database, manage  # noqa: E402
 
-BENCH_DIR = Path(os.environ.get("BENCH_DIR", "/tmp/newsreader-bench"))
 DOC = PROJECT / "docs" / "benchmarks.md"
 START, END = "<!-- load-test:start -->", "<!-- load-test:end -->"
 
@@ -153,42 +151,12 @@ def base_env(db_path, static_root, cache_seconds=60):
 
 
 def build_database(stories, workdir):
-    """A SQLite database of ``stories`` published stories, made by the importer; reused when complete."""
-    db = workdir / f"load-{stories}.sqlite3"
-    marker = workdir / f"load-{stories}.complete"
-    static_root = workdir / "static"
+    """A SQLite database of ``stories`` published stories, made by the importer, and the static files."""
+    db, static_root = workdir / f"load-{stories}.sqlite3", workdir / "static"
     env = base_env(db, static_root)
-    if not marker.exists():
-        corpus = workdir / f"load-corpus-{stories}"
-        if not (corpus / ".complete").exists():
-            shutil.rmtree(corpus, ignore_errors=True)
-            log(f"generating {stories:,} documents in {corpus} ...")
-            write_corpus(corpus, stories, seed=4, related=(0, 15), all_published=True)
-            (corpus / ".complete").write_text("ok")
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{db}{suffix}").unlink(missing_ok=True)
-        subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], cwd=PROJECT, env=env, check=True)
-        log(f"importing {stories:,} documents ...")
-        started = time.monotonic()
-        subprocess.run(
-            [sys.executable, "manage.py", "import_stories", str(corpus), "--jobs", "2", "-v", "0"],
-            cwd=PROJECT,
-            env=env,
-            check=True,
-            timeout=3600,
-        )
-        log(f"imported in {time.monotonic() - started:.0f} s")
-        marker.write_text("ok")
-    subprocess.run(
-        [sys.executable, "manage.py", "collectstatic", "--no-input", "-v", "0"], cwd=PROJECT, env=env, check=True
-    )
+    imported_database(db, workdir / f"load-corpus-{stories}", stories, env, seed=4, related=(0, 15), log=log)
+    manage(env, "collectstatic", "--no-input", "-v", "0")
     return db, static_root
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def fetch_status(url):

@@ -149,6 +149,8 @@ class StoryFilter(django_filters.FilterSet):
         fields = []
         form = StoryFilterForm
 
+    OUTLET_FILTERS = {"provider": "Any outlet", "exclude_provider": "Mute no outlet"}  # with their empty choice
+
     def __init__(self, data=None, queryset=None, *, request=None, prefix=None, without=()):
         super().__init__(data, queryset, request=request, prefix=prefix)
         for name in without:  # a topic page has no topic filter, for instance
@@ -156,6 +158,11 @@ class StoryFilter(django_filters.FilterSet):
 
     # The directories are read when first needed (a form to build, a filter to
     # apply), once per filter set: an unfiltered list whose form is cached needs neither.
+
+    @cached_property
+    def content_generation(self):
+        """The content generation the choices come from: it keys the cached fields of an unfiltered form."""
+        return generation()
 
     @cached_property
     def topics(self):
@@ -166,8 +173,6 @@ class StoryFilter(django_filters.FilterSet):
         if not self.OUTLET_FILTERS.keys() & self.filters.keys():
             return {}
         return {provider["slug"]: provider for provider in provider_directory()}
-
-    OUTLET_FILTERS = {"provider": "Any outlet", "exclude_provider": "Mute no outlet"}
 
     @property
     def form(self):

@@ -204,7 +204,6 @@ def home(request):
         "groups": groups,
         "cards": cards,
         "filterset": filterset,
-        "content_generation": generation(),  # keys the cached filter fields
         "chips": chips,
         "page_title": "Top stories" if top else "Latest stories",
         "description": "News stories with every outlet's coverage side by side: who reported it, who reported first.",
@@ -229,7 +228,6 @@ def search(request):
     context = {
         "q": q,
         "filterset": filterset,
-        "content_generation": generation(),  # keys the cached filter fields
         "chips": chips,
         "page": None,
         "page_title": f"Search: {q}" if q else "Search",
@@ -305,7 +303,6 @@ def topic_detail(request, slug):
             "page": page,
             "groups": groups,
             "filterset": filterset,
-            "content_generation": generation(),  # keys the cached filter fields
             "chips": chips,
             "page_title": f"{topic['name']}: stories",
             "description": f"Stories on {topic['name']}, with every outlet's coverage side by side.",

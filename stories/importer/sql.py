@@ -86,7 +86,7 @@ def _upsert_sql(vendor, model, fields, conflict, keep):
 def _datetime(value):
     """What Django stores for an aware datetime: on SQLite the naive UTC text, elsewhere the value itself."""
     if connection.vendor == "sqlite":
-        return str(value.astimezone(UTC).replace(tzinfo=None))
+        return _sqlite_datetime(value)
     return value
 
 

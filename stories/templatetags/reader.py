@@ -179,28 +179,22 @@ def select(field):
 
 @register.simple_tag
 def site_link(name):
-    """The address of one of the site's own pages (``stories:<name>``, no arguments), reversed once.
+    """The address of one of the site's own pages (``stories:<name>``, no arguments).
 
-    The header and footer of every page link to the same few pages; reverse() costs
-    tens of microseconds each time.
+    The header and footer of every page link to the same few pages.
     """
-    return _site_link(get_script_prefix(), name)
-
-
-@functools.lru_cache(maxsize=64)
-def _site_link(script_prefix, name):
-    return reverse(f"stories:{name}")
+    return _reverse_once(get_script_prefix(), f"stories:{name}")
 
 
 @register.filter
 def provider_url(slug):
     """An outlet's page address from its slug; "" when the slug cannot make one."""
-    return _provider_url(get_script_prefix(), slug)
-
-
-@functools.lru_cache(maxsize=4096)  # a story page names a dozen outlets; reverse() is slow
-def _provider_url(script_prefix, slug):
     try:
-        return reverse("stories:provider_detail", kwargs={"slug": slug})
+        return _reverse_once(get_script_prefix(), "stories:provider_detail", slug)
     except NoReverseMatch:
         return ""
+
+
+@functools.lru_cache(maxsize=4096)  # reverse() costs tens of microseconds; a page asks for dozens
+def _reverse_once(script_prefix, viewname, slug=None):
+    return reverse(viewname, kwargs={"slug": slug} if slug is not None else None)
