@@ -6,7 +6,7 @@ PIP    := $(PY) -m pip --disable-pip-version-check -q
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test lint serve bench collectstatic migrate seed editor clean
+.PHONY: run test lint serve release bench collectstatic migrate seed editor clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -45,7 +45,14 @@ lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/bandit -q -c pyproject.toml -r newsreader stories
 
-serve: collectstatic migrate
+# Once per release, before the app servers start (safe to run on each: releases take
+# turns on a lock and migrate once): collectstatic, then migrate.
+release: $(VENV)/.installed
+	DJANGO_DEBUG=$${DJANGO_DEBUG:-false} $(PY) manage.py release
+
+# Never migrates (several app servers start at once): refuses until `make release` ran.
+serve: $(VENV)/.installed
+	@DJANGO_DEBUG=$${DJANGO_DEBUG:-false} $(PY) manage.py release --check -v 0
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-false} $(VENV)/bin/gunicorn newsreader.wsgi --bind $(HOST):$(PORT) --workers $${WORKERS:-2}
 
 # Benchmarks (not part of make test): import at 1k/10k/100k documents, pages at
@@ -57,4 +64,4 @@ bench: $(VENV)/.installed-dev
 	$(PY) bench/report.py
 
 clean:
-	rm -rf $(VENV) staticfiles db.sqlite3 db.sqlite3-wal db.sqlite3-shm
+	rm -rf $(VENV) staticfiles var db.sqlite3 db.sqlite3-wal db.sqlite3-shm db.sqlite3-generation

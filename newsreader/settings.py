@@ -5,8 +5,10 @@ file in the project folder and the secret key is a throwaway. With DJANGO_DEBUG
 off the site refuses to start without a real DJANGO_SECRET_KEY.
 
 Variables: DJANGO_SECRET_KEY, DJANGO_DEBUG, DJANGO_ALLOWED_HOSTS (comma-separated),
-DATABASE_URL (sqlite:///path or postgres://user:pass@host/db), REDIS_URL,
-DJANGO_SECURE_SSL (on by default in production: HTTPS redirect, HSTS, secure cookies).
+DATABASE_URL (sqlite:///path or postgres://user:pass@host/db), REDIS_URL, CONTENT_GENERATION_FILE,
+DJANGO_SECURE_SSL (on by default in production: HTTPS redirect, HSTS, secure cookies),
+TRUSTED_PROXY_COUNT (proxies in front that append to X-Forwarded-For),
+DATABASE_CONNECT_TIMEOUT and REDIS_TIMEOUT (seconds before a dead server is given up on).
 """
 
 import os
@@ -119,6 +121,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         ),
     }
     DATABASES["default"]["TEST"] = {"NAME": os.environ.get("SQLITE_TEST_NAME") or None}
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # A request (and /healthz) gives up on an unreachable server after this many
+    # seconds instead of hanging; libpq counts anything under 2 as 2. A
+    # connect_timeout in DATABASE_URL's query string wins.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", int(os.environ.get("DATABASE_CONNECT_TIMEOUT", "3"))
+    )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -142,6 +151,16 @@ AXES_COOLOFF_TIME = 1  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
+
+# Reverse proxies in front of the app that append the client's address to
+# X-Forwarded-For (nginx with $proxy_add_x_forwarded_for: 1). 0 ignores the header
+# and takes REMOTE_ADDR. The client is read from the right of the header, where the
+# trusted proxies wrote, never from its forgeable left (newsreader/proxy.py).
+_proxy_count = (os.environ.get("TRUSTED_PROXY_COUNT") or "0").strip()
+if not (_proxy_count.isascii() and _proxy_count.isdigit()):
+    raise ImproperlyConfigured("TRUSTED_PROXY_COUNT must be a whole number: 0 (no proxy) or more.")
+TRUSTED_PROXY_COUNT = int(_proxy_count)
+AXES_CLIENT_IP_CALLABLE = "newsreader.proxy.client_ip"
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -170,6 +189,12 @@ if os.environ.get("REDIS_URL"):
             "LOCATION": os.environ["REDIS_URL"],
             "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "newsreader"),
             "TIMEOUT": 300,
+            # Passed to redis-py's connection pool: a dead or silent Redis fails a
+            # cache call after this many seconds instead of hanging the request.
+            "OPTIONS": {
+                "socket_connect_timeout": float(os.environ.get("REDIS_TIMEOUT", "2")),
+                "socket_timeout": float(os.environ.get("REDIS_TIMEOUT", "2")),
+            },
         }
     }
 else:
@@ -181,6 +206,23 @@ else:
             "OPTIONS": {"MAX_ENTRIES": 5000},
         }
     }
+
+
+def _default_generation_file():
+    """Beside the SQLite database (every process using that file shares it), else in var/."""
+    database = DATABASES["default"]
+    name = str(database.get("NAME") or "")
+    if database["ENGINE"] == "django.db.backends.sqlite3" and name and "memory" not in name:
+        return f"{name}-generation"
+    slug = "".join(c if c.isalnum() else "-" for c in f"{database.get('HOST') or 'local'}-{name}")
+    return str(BASE_DIR / "var" / f"content-generation-{slug}")
+
+
+# The content generation that keys every cached page (stories/caching.py): in Redis
+# when Redis is the cache, else in this file, read by every process on the machine.
+CONTENT_GENERATION_FILE = os.environ.get("CONTENT_GENERATION_FILE") or (
+    "" if os.environ.get("REDIS_URL") else _default_generation_file()
+)
 # Seconds an anonymous page stays cached; 0 switches page caching off.
 PAGE_CACHE_SECONDS = int(os.environ.get("PAGE_CACHE_SECONDS", "60"))
 
@@ -193,6 +235,9 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
+# The load balancer's health check talks plain HTTP to each app server: /healthz is
+# never redirected to HTTPS (Django matches the path without its leading slash).
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 if not DEBUG and env_bool("DJANGO_SECURE_SSL", True):
     SECURE_SSL_REDIRECT = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -3,6 +3,8 @@ from django.http import HttpResponsePermanentRedirect
 from django.templatetags.static import static
 from django.urls import include, path
 
+from newsreader.health import healthz
+
 
 def favicon(request):
     """Browsers ask for /favicon.ico on pages that name no icon (the admin's)."""
@@ -12,6 +14,7 @@ def favicon(request):
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("favicon.ico", favicon),
+    path("healthz", healthz, name="healthz"),
     path("", include("stories.urls")),
 ]
 

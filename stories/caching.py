@@ -1,12 +1,31 @@
 """Whole-page caching for anonymous readers, made fresh at once when content changes.
 
-Every cached page's key carries a *generation* number kept in the cache. An
-import, a publish or an unpublish sends ``content_changed``, which bumps the
-generation: every page, list and feed is rebuilt on its next request, on every
-app server sharing the cache (Redis in production).
+Every cached page's key (and every smaller cached piece: cards, directories,
+outlet summaries) carries a *generation*. An import, a publish or an unpublish
+sends ``content_changed`` once its transaction has committed, which replaces the
+generation: every page, list, feed and sitemap is rebuilt on its next request.
+
+The generation must be one value for every process that serves or changes
+content, whatever the cache keeps:
+
+* with Redis (``REDIS_URL``, several machines) it lives in Redis, beside the pages;
+* otherwise it lives in a small file, ``CONTENT_GENERATION_FILE`` (by default
+  beside the SQLite database), that every process on the machine reads: each
+  gunicorn worker, an import run in another terminal, the admin. The pages
+  themselves stay in each process's local memory under the generation's value,
+  so a change made by any process is what every process serves next.
+
+Reading the file costs one open and read (a few microseconds) per call; a bump
+writes a new random token to a temporary file and renames it over the old one,
+so a reader sees the old or the new value, never half of one, and two bumps at
+once cannot both produce the same value.
 """
 
 import hashlib
+import logging
+import os
+import secrets
+import tempfile
 from functools import wraps
 
 from django.conf import settings
@@ -17,18 +36,57 @@ from django.utils.cache import patch_vary_headers
 from stories.signals import content_changed
 
 GENERATION_KEY = "content-generation"
+logger = logging.getLogger(__name__)
 
 
 def generation():
+    """The current content generation: a short string, the same in every process."""
+    path = settings.CONTENT_GENERATION_FILE
+    if path:
+        return _read_generation_file(path)
     value = cache.get(GENERATION_KEY)
     if value is None:
         cache.add(GENERATION_KEY, 1, timeout=None)
         value = cache.get(GENERATION_KEY, 1)
-    return value
+    return str(value)
+
+
+def _read_generation_file(path):
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except (FileNotFoundError, NotADirectoryError):  # nothing has changed since the site was set up
+        return "0"
+    try:
+        return os.read(fd, 64).decode("ascii", "replace").strip() or "0"
+    finally:
+        os.close(fd)
+
+
+def _write_generation_file(path):
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, exist_ok=True)
+    fd, temporary = tempfile.mkstemp(dir=directory, prefix=".content-generation-")
+    try:
+        os.write(fd, secrets.token_hex(8).encode("ascii"))
+        os.fchmod(fd, 0o644)  # mkstemp's 0600 would hide it from a server running as another user
+    except BaseException:
+        os.close(fd)
+        os.unlink(temporary)
+        raise
+    os.close(fd)
+    os.replace(temporary, path)
 
 
 @receiver(content_changed)
 def bump_generation(**kwargs):
+    path = settings.CONTENT_GENERATION_FILE
+    if path:
+        try:
+            _write_generation_file(path)
+        except OSError:
+            # The change itself is committed; pages catch up within PAGE_CACHE_SECONDS.
+            logger.exception("could not write the content generation file %s: cached pages may lag", path)
+        return
     try:
         cache.incr(GENERATION_KEY)
     except ValueError:  # not set yet (or evicted): any new value makes old keys unreachable

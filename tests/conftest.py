@@ -7,3 +7,19 @@ def _clear_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(scope="session")
+def _generation_file(tmp_path_factory):
+    return str(tmp_path_factory.mktemp("generation") / "content-generation")
+
+
+@pytest.fixture(autouse=True)
+def _own_content_generation(settings, _generation_file):
+    """Each test process keeps its own content generation file.
+
+    By default it sits beside the SQLite database, which the test processes (and
+    a developer's `make run`) would otherwise share: a bump in one would empty
+    another's page cache in the middle of a test.
+    """
+    settings.CONTENT_GENERATION_FILE = _generation_file

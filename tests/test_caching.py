@@ -32,6 +32,8 @@ def page_cache(request, settings):
             pytest.fail("TEST_REDIS_URL is not set: .ci/run should start Redis")
         pytest.skip("no Redis server: set TEST_REDIS_URL=redis://127.0.0.1:6379/0 to run the Redis cache tests")
     settings.PAGE_CACHE_SECONDS = 300
+    if request.param == "redis":  # as in production with REDIS_URL: the generation lives in Redis too
+        settings.CONTENT_GENERATION_FILE = ""
     with override_settings(CACHES=LOCMEM if request.param == "locmem" else REDIS):
         cache.clear()
         yield request.param
@@ -105,3 +107,66 @@ def test_staff_pages_are_neither_cached_nor_served_from_the_cache(client, page_c
     assert "1 draft is waiting" in response.content.decode()  # the staff note, not the anonymous copy
     assert "no-store" in response["Cache-Control"]
     assert "draft is waiting" not in client.get("/").content.decode()
+
+
+# --- where the generation lives --------------------------------------------------------------------
+
+
+def test_without_redis_the_generation_is_a_file_every_process_reads(settings, tmp_path):
+    from stories.caching import bump_generation, generation
+
+    settings.CONTENT_GENERATION_FILE = str(tmp_path / "state" / "content-generation")
+    assert generation() == "0"  # no file yet: nothing has changed since the site was set up
+    bump_generation()
+    first = generation()
+    assert first != "0" and (tmp_path / "state" / "content-generation").read_text() == first
+    bump_generation()
+    assert generation() not in ("0", first)
+    # Another process changes it by replacing the file: this process reads the new value at once.
+    (tmp_path / "state" / "content-generation").write_text("from-another-process")
+    assert generation() == "from-another-process"
+    assert [p.name for p in (tmp_path / "state").iterdir()] == ["content-generation"]  # no temporary left
+
+
+def test_the_generation_file_is_readable_by_a_server_running_as_another_user(settings, tmp_path):
+    from stories.caching import bump_generation
+
+    settings.CONTENT_GENERATION_FILE = str(tmp_path / "content-generation")
+    bump_generation()
+    assert (tmp_path / "content-generation").stat().st_mode & 0o777 == 0o644
+
+
+def test_a_generation_file_that_cannot_be_written_is_logged_not_raised(settings, tmp_path, caplog):
+    from stories.caching import bump_generation, generation
+
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    settings.CONTENT_GENERATION_FILE = str(blocker / "content-generation")
+    bump_generation()  # the change is committed already: an editor's action must not fail over this
+    assert generation() == "0"  # and pages still answer (from the database, under the first generation)
+    assert "could not write the content generation file" in caplog.text
+    assert str(blocker / "content-generation") in caplog.text
+
+
+def test_the_default_generation_file_sits_beside_the_sqlite_database(monkeypatch):
+    import subprocess
+    import sys
+
+    from tests.dbutil import PROJECT
+
+    code = "from django.conf import settings; print(settings.CONTENT_GENERATION_FILE)"
+    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "CONTENT_GENERATION_FILE")}
+
+    def setting(**extra):
+        out = subprocess.run(
+            [sys.executable, "manage.py", "shell", "--no-imports", "-c", code],
+            cwd=PROJECT, env={**env, **extra}, capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        return out.stdout.strip()
+
+    assert setting(DATABASE_URL="sqlite:////srv/news/db.sqlite3") == "/srv/news/db.sqlite3-generation"
+    assert setting(DATABASE_URL="sqlite:////srv/news/db.sqlite3", REDIS_URL="redis://127.0.0.1:1/0") == ""
+    assert setting(DATABASE_URL="postgres://u@db.internal:5432/news").endswith(
+        "/var/content-generation-db-internal-news"
+    )
+    assert setting(CONTENT_GENERATION_FILE="/run/news/generation") == "/run/news/generation"

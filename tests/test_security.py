@@ -832,6 +832,108 @@ def test_login_throttling_treats_unknown_user_names_alike(db):
     assert statuses == [200, 200, 200, 200, 429, 429]
 
 
+# --- login throttling behind the load balancer (TRUSTED_PROXY_COUNT) ---------------------
+
+BALANCER = "10.0.0.2"  # the proxy in front, the only REMOTE_ADDR the app servers see
+ALICE = "203.0.113.10"
+BOB = "198.51.100.20"
+CAROL = "192.0.2.30"
+
+
+def through_balancer(*forwarded_for):
+    """What reaches the app when nginx forwards a request: X-Forwarded-For with the client appended."""
+    return {"REMOTE_ADDR": BALANCER, "HTTP_X_FORWARDED_FOR": ", ".join(forwarded_for)}
+
+
+def failures_from(address):
+    from axes.models import AccessAttempt
+
+    return sum(AccessAttempt.objects.filter(ip_address=address).values_list("failures_since_start", flat=True))
+
+
+@pytest.fixture
+def behind_balancer(settings, db):
+    """One trusted proxy (nginx, $proxy_add_x_forwarded_for) and an account to attack."""
+    settings.TRUSTED_PROXY_COUNT = 1
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    return get_user_model().objects.create_superuser("root", "root@example.com", PASSWORD)
+
+
+def test_behind_the_balancer_failures_lock_out_that_client_only(behind_balancer):
+    alice = Client(enforce_csrf_checks=True)
+    statuses = [post_login(alice, "root", "wrong", **through_balancer(ALICE)).status_code for _ in range(5)]
+    assert statuses == [200, 200, 200, 200, 429]
+    assert post_login(alice, "root", **through_balancer(ALICE)).status_code == 429
+    assert failures_from(ALICE) >= 5 and failures_from(BALANCER) == 0
+    # Everyone else comes through the same balancer, and still gets in.
+    assert post_login(Client(enforce_csrf_checks=True), "root", **through_balancer(BOB)).status_code == 302
+
+
+def test_behind_the_balancer_a_forged_forwarded_for_neither_locks_nor_unlocks_someone_else(behind_balancer):
+    # Bob claims to be Alice; the balancer appends Bob's real address, and that is the one counted.
+    bob = Client(enforce_csrf_checks=True)
+    statuses = [post_login(bob, "root", "wrong", **through_balancer(ALICE, BOB)).status_code for _ in range(5)]
+    assert statuses == [200, 200, 200, 200, 429]
+    assert failures_from(BOB) >= 5 and failures_from(ALICE) == 0
+    assert post_login(Client(enforce_csrf_checks=True), "root", **through_balancer(ALICE)).status_code == 302
+
+    # Alice locks herself out; a successful login claiming to be her (from Carol, several forged
+    # hops deep) resets Carol's record, not Alice's.
+    alice = Client(enforce_csrf_checks=True)
+    for _ in range(5):
+        post_login(alice, "root", "wrong", **through_balancer(ALICE))
+    assert post_login(alice, "root", **through_balancer(ALICE)).status_code == 429
+    forged = through_balancer(ALICE, "203.0.113.99", CAROL)
+    assert post_login(Client(enforce_csrf_checks=True), "root", **forged).status_code == 302
+    assert post_login(Client(enforce_csrf_checks=True), "root", **through_balancer(ALICE)).status_code == 429
+    assert failures_from(ALICE) >= 5
+
+
+def test_without_a_trusted_proxy_forwarded_for_is_ignored(behind_balancer, settings):
+    settings.TRUSTED_PROXY_COUNT = 0
+    client = Client(enforce_csrf_checks=True)
+    claimed = [ALICE, BOB, CAROL, "198.51.100.1", "198.51.100.2"]
+    statuses = [post_login(client, "root", "wrong", **through_balancer(ip)).status_code for ip in claimed]
+    assert statuses == [200, 200, 200, 200, 429]
+    assert post_login(client, "root", **through_balancer("198.51.100.3")).status_code == 429
+    assert failures_from(BALANCER) >= 5
+    assert failures_from(ALICE) == failures_from(BOB) == failures_from(CAROL) == 0
+
+
+@pytest.mark.parametrize(
+    ("count", "forwarded_for", "expected"),
+    [
+        (0, "203.0.113.10", BALANCER),  # no trusted proxy: the header is not even read
+        (1, None, BALANCER),  # no header: the request came from the proxy's host itself
+        (1, "203.0.113.10", ALICE),
+        (1, "203.0.113.10, 198.51.100.20", BOB),  # the right-most entry, never the left-most
+        (1, "  203.0.113.10 ,198.51.100.20  ", BOB),
+        (1, "not-an-address, 198.51.100.20", BOB),
+        (1, "203.0.113.10,,", ALICE),
+        (1, "203.0.113.10, unknown", BALANCER),  # nonsense from the proxy itself: its own address
+        (1, "2001:DB8::1", "2001:db8::1"),
+        (2, "203.0.113.10, 192.0.2.50", ALICE),  # a CDN (192.0.2.50) in front of nginx
+        (2, "198.51.100.20, 203.0.113.10, 192.0.2.50", ALICE),
+        (2, "203.0.113.10", ALICE),  # the CDN was skipped: the one address nginx recorded
+    ],
+)
+def test_client_address_is_counted_from_the_right(rf, settings, count, forwarded_for, expected):
+    from newsreader.proxy import client_ip
+
+    settings.TRUSTED_PROXY_COUNT = count
+    headers = {"REMOTE_ADDR": BALANCER}
+    if forwarded_for is not None:
+        headers["HTTP_X_FORWARDED_FOR"] = forwarded_for
+    assert client_ip(rf.get("/admin/login/", **headers)) == expected
+
+
+def test_axes_asks_the_site_for_the_client_address(rf, settings):
+    from axes.helpers import get_client_ip_address
+
+    settings.TRUSTED_PROXY_COUNT = 1
+    assert get_client_ip_address(rf.get("/", **through_balancer(ALICE, BOB))) == BOB
+
+
 # --- bandit's exceptions ---------------------------------------------------------------
 
 

@@ -1,7 +1,10 @@
 """Settings read from the environment: safe local defaults, strict production."""
 
+import json
 import subprocess
 import sys
+
+import pytest
 
 from tests.dbutil import PROJECT
 
@@ -60,3 +63,57 @@ def test_times_are_stored_in_utc():
 
     assert settings.USE_TZ is True
     assert settings.TIME_ZONE == "UTC"
+
+
+# --- several machines: proxies, timeouts, /healthz -----------------------------------
+
+SEVERAL_MACHINES = {
+    **PRODUCTION,
+    "DATABASE_URL": "postgres://newsreader:secret@db.internal:5432/newsreader",
+    "REDIS_URL": "redis://cache.internal:6379/0",
+    "TRUSTED_PROXY_COUNT": "1",
+}
+SHOW = (
+    "import json; from django.conf import settings; d = settings.DATABASES['default']; "
+    "print(json.dumps({'db': d.get('OPTIONS', {}), 'cache': settings.CACHES['default'].get('OPTIONS', {}), "
+    "'proxies': settings.TRUSTED_PROXY_COUNT, 'ip': settings.AXES_CLIENT_IP_CALLABLE, "
+    "'exempt': settings.SECURE_REDIRECT_EXEMPT, 'redirect': settings.SECURE_SSL_REDIRECT}))"
+)
+
+
+def show_settings(**env):
+    result = manage("shell", "--no-imports", "-v", "0", "-c", SHOW, env={**SEVERAL_MACHINES, **env})
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_several_machines_settings_pass_check_deploy_without_warnings():
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env=SEVERAL_MACHINES)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+def test_dead_servers_are_given_up_on_after_a_few_seconds():
+    shown = show_settings()
+    assert shown["db"]["connect_timeout"] == 3
+    assert shown["cache"] == {"socket_connect_timeout": 2.0, "socket_timeout": 2.0}
+    shown = show_settings(DATABASE_CONNECT_TIMEOUT="5", REDIS_TIMEOUT="0.5")
+    assert shown["db"]["connect_timeout"] == 5
+    assert shown["cache"] == {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
+    # An explicit connect_timeout in the database URL wins.
+    url = SEVERAL_MACHINES["DATABASE_URL"] + "?connect_timeout=7"
+    assert str(show_settings(DATABASE_URL=url)["db"]["connect_timeout"]) == "7"
+
+
+def test_the_client_address_comes_from_the_trusted_proxies_and_healthz_is_not_redirected():
+    shown = show_settings()
+    assert shown["proxies"] == 1 and shown["ip"] == "newsreader.proxy.client_ip"
+    assert shown["redirect"] is True and shown["exempt"] == ["^healthz$"]
+    assert show_settings(TRUSTED_PROXY_COUNT="")["proxies"] == 0
+
+
+@pytest.mark.parametrize("value", ["-1", "one", "1.5", "²"])
+def test_a_bad_trusted_proxy_count_refuses_to_start(value):
+    result = manage("check", env={**SEVERAL_MACHINES, "TRUSTED_PROXY_COUNT": value})
+    assert result.returncode != 0
+    assert "TRUSTED_PROXY_COUNT must be a whole number" in result.stderr

@@ -1,8 +1,10 @@
 """Browser tests: Playwright driving Debian's Chromium against the live application.
 
-Nothing downloads a browser. Without /usr/bin/chromium these tests are skipped
-with one line saying how to install it, except in CI (CI=true), where a missing
-browser is a failure.
+Nothing downloads a browser. Without Chromium (CHROMIUM_PATH if set, else
+/usr/bin/chromium or `chromium` on the PATH) these tests are skipped with one line
+saying how to install it, except in CI (CI=true), where a missing browser fails
+each of them with that line. Both are decided at collection, before any Playwright
+fixture could try to launch a browser (and in every pytest-xdist worker alike).
 """
 
 import importlib
@@ -18,7 +20,7 @@ from pytest_django.plugin import blocking_manager_key
 # to run beside one unless told it is safe (it is: the loop is idle).
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+DEFAULT_CHROMIUM = "/usr/bin/chromium"
 PROJECT = Path(__file__).resolve().parents[2]
 E2E_DATA = PROJECT / "tests" / "data" / "e2e"
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
@@ -37,27 +39,55 @@ CHROMIUM_ARGS = [
 ]
 
 
+def _find_chromium():
+    """The Chromium to drive: CHROMIUM_PATH when set (and nothing else then), else /usr/bin/chromium or the PATH's."""
+    explicit = os.environ.get("CHROMIUM_PATH")
+    candidates = [explicit] if explicit else [DEFAULT_CHROMIUM, shutil.which("chromium")]
+    for candidate in candidates:
+        if candidate and os.path.isfile(candidate) and os.access(candidate, os.X_OK):
+            return candidate
+    return None
+
+
+CHROMIUM = _find_chromium()
+MISSING_CHROMIUM = (
+    f"Chromium not found at {os.environ['CHROMIUM_PATH']} (CHROMIUM_PATH)"
+    if os.environ.get("CHROMIUM_PATH")
+    else f"Chromium not found at {DEFAULT_CHROMIUM} nor on the PATH"
+) + ": install it with `apt-get install -y chromium` to run the browser tests"
+
+
+class MissingChromium(pytest.Item):
+    """Stands for a browser test in CI when Chromium is missing: sets up no fixture, fails with how to get it."""
+
+    def runtest(self):
+        pytest.fail(MISSING_CHROMIUM, pytrace=False)
+
+    def reportinfo(self):
+        return self.path, None, self.name
+
+
 def pytest_collection_modifyitems(config, items):
-    """Everything under tests/e2e/ is an e2e test (`-m "not e2e"` leaves the browser out)."""
+    """Everything under tests/e2e/ is an e2e test (`-m "not e2e"` leaves the browser out).
+
+    Without Chromium, each one is skipped (a skip marker acts before any fixture is set up, so
+    pytest-playwright never tries to launch a browser), or in CI replaced by a test that fails.
+    """
     here = Path(__file__).resolve().parent
-    for item in items:
-        if here in Path(str(item.path)).resolve().parents:
-            item.add_marker(pytest.mark.e2e)
-
-
-def _chromium_available():
-    return os.path.exists(CHROMIUM) or shutil.which("chromium") is not None
-
-
-@pytest.fixture(autouse=True)
-def _require_chromium():
-    if not _chromium_available():
-        message = (
-            f"Chromium not found at {CHROMIUM}: install it with `apt-get install -y chromium` to run browser tests"
-        )
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(message)
-        pytest.skip(message)
+    in_ci = os.environ.get("CI", "").lower() == "true"
+    for index, item in enumerate(items):
+        if here not in Path(str(item.path)).resolve().parents:
+            continue
+        item.add_marker(pytest.mark.e2e)
+        if CHROMIUM:
+            continue
+        if in_ci:
+            stand_in = MissingChromium.from_parent(item.parent, name=item.name)
+            stand_in.own_markers[:] = item.own_markers
+            stand_in.keywords.update(item.keywords)
+            items[index] = stand_in
+        else:
+            item.add_marker(pytest.mark.skip(reason=MISSING_CHROMIUM))
 
 
 def _restore_editors_group():
@@ -78,7 +108,7 @@ def pytest_runtest_teardown(item, nextitem):
     after the first would find no "Editors" group (create_editor refuses to run without it).
     """
     result = yield
-    if "transactional_db" in getattr(item, "fixturenames", ()):
+    if "transactional_db" in (getattr(item, "funcargs", None) or {}):  # set up: the test was not skipped first
         with item.config.stash[blocking_manager_key].unblock():
             _restore_editors_group()
     return result
@@ -88,7 +118,7 @@ def pytest_runtest_teardown(item, nextitem):
 def browser_type_launch_args(browser_type_launch_args):
     return {
         **browser_type_launch_args,
-        "executable_path": CHROMIUM if os.path.exists(CHROMIUM) else shutil.which("chromium"),
+        "executable_path": CHROMIUM,
         "args": CHROMIUM_ARGS,
     }
 

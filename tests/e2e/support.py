@@ -16,6 +16,14 @@ HOSTILE_EXCERPT = (
     'An excerpt with <svg onload=alert(2)> markup and a "quoted" <b>bold</b> word; it must render as text.'
 )
 HOSTILE_OUTLET = "<i>Hostile</i> Outlet"
+# tests/data/e2e/long-words-published.md: long unbroken words in its headline, excerpt, outlet and topic.
+LONG_WORD = (
+    "PneumonoultramicroscopicsilicovolcanoconiosisAntidisestablishmentarianism"
+    "FloccinaucinihilipilificationHippopotomonstrose"
+)
+LONG_TOKEN = 'onerror="alert(document.cookie)">'
+LONG_OUTLET = "TheInternationalUnbrokenWordBroadcastingCorporationAndNewsServiceOfVeryLongOutletNamesWithoutSpaces"
+LONG_TOPIC = "Supercalifragilisticexpialidociousmachinelearningresearchwithoutanyspacesatallinitsname"
 
 
 def reference_pages():
@@ -138,8 +146,9 @@ class Watch:
 # --- layout --------------------------------------------------------------------
 
 # Groups of elements that must not overlap one another; each group is checked pairwise.
-# Returns the overlapping pairs, the elements that stick out of the viewport sideways, the
-# boxes in main that scroll sideways inside (a table too wide for a phone), and the page's width.
+# Returns the overlapping pairs, the elements and the text (a long word) that stick out of the
+# viewport sideways, the boxes in main that scroll sideways inside (a table too wide for a phone),
+# and the page's width.
 LAYOUT_PROBLEMS = """
 () => {
   const groups = [
@@ -189,6 +198,22 @@ LAYOUT_PROBLEMS = """
       sticking.push(`${name(el)}: ${Math.round(r.left)}..${Math.round(r.right)}px`);
     }
   }
+  // Text itself past the viewport's sides (a long word overflowing its box, clipped or not).
+  const textPast = [];
+  const range = document.createRange();
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    if (!node.textContent.trim()) continue;
+    const parent = node.parentElement;
+    if (parent.closest(".visually-hidden, dialog:not([open]), .skip-link, .table-wrap, select")) continue;
+    range.selectNodeContents(node);
+    const rects = [...range.getClientRects()].filter((r) => r.width > 0);
+    const out = rects.find((r) => r.right > width + 1 || r.left < -1);
+    if (out) {
+      const text = node.textContent.trim().slice(0, 40);
+      textPast.push(`text "${text}": ${Math.round(out.left)}..${Math.round(out.right)}px`);
+    }
+  }
   const scrollers = [...document.querySelectorAll("main *")]
     .filter((el) => ["auto", "scroll"].includes(getComputedStyle(el).overflowX) && el.scrollWidth > el.clientWidth + 1)
     .map((el) => `${name(el).slice(0, 60)}: ${el.scrollWidth}px of content in ${el.clientWidth}px`);
@@ -199,6 +224,7 @@ LAYOUT_PROBLEMS = """
     horizontalScroll: document.documentElement.scrollWidth > window.innerWidth,
     overlaps,
     sticking: sticking.slice(0, 20),
+    textPast: textPast.slice(0, 20),
   };
 }
 """
@@ -211,5 +237,5 @@ def layout_problems(page):
     if result["horizontalScroll"]:
         problems.append(f"horizontal scrolling: {result['scrollWidth']}px of content in {result['innerWidth']}px")
     problems += [f"scrolls sideways inside: {item}" for item in result["scrollers"]]
-    problems += result["overlaps"] + [f"past the viewport: {item}" for item in result["sticking"]]
+    problems += result["overlaps"] + [f"past the viewport: {item}" for item in result["sticking"] + result["textPast"]]
     return problems

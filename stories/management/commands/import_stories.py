@@ -44,16 +44,25 @@ class Command(BaseCommand):
         if show_progress:
             self.stderr.write("")
         counts_failed = False
-        if report.written:
+        if not dry_run:
+            # Every run recounts, even when no file changed: a run that ended after its last
+            # commit and before this point (killed, a lock) left counts that a re-run repairs.
+            # The recount writes only the counts that differ, so an unchanged re-run writes nothing.
+            recounted = None
             try:
-                refresh_counts()
-            except DatabaseError as exc:  # the documents are committed; only the stored counts lag
+                recounted = refresh_counts()
+            except DatabaseError as exc:
                 counts_failed = True
+                detail = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
+                done = "the stories are imported; " if report.written else ""
                 self.stderr.write(
-                    f"refreshing counts: database: {str(exc).strip().splitlines()[0] if str(exc).strip() else exc!r}; "
-                    "the stories are imported, run the command again to refresh the topic and outlet counts"
+                    f"refreshing counts: database: {detail}; {done}run the command again "
+                    "(it recounts every topic and outlet even when no file changed)"
                 )
-            content_changed.send(sender=self.__class__)
+            if report.written or counts_failed or recounted.changed:  # a failed recount may have written some
+                content_changed.send(sender=self.__class__)
+            if recounted is not None and verbosity > 1:
+                self.stdout.write(f"counts: {recounted.topics} topics and {recounted.providers} outlets corrected")
         if verbosity > 0 or report.failed or counts_failed:
             self.stdout.write(report.summary(dry_run=dry_run))
         if report.failed or counts_failed:
