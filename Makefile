@@ -53,7 +53,7 @@ release: $(VENV)/.installed
 # Never migrates (several app servers start at once): refuses until `make release` ran.
 serve: $(VENV)/.installed
 	@DJANGO_DEBUG=$${DJANGO_DEBUG:-false} $(PY) manage.py release --check -v 0
-	DJANGO_DEBUG=$${DJANGO_DEBUG:-false} $(VENV)/bin/gunicorn newsreader.wsgi --bind $(HOST):$(PORT) --workers $${WORKERS:-2}
+	DJANGO_DEBUG=$${DJANGO_DEBUG:-false} $(VENV)/bin/gunicorn newsreader.wsgi --bind $(HOST):$(PORT) --workers $${WORKERS:-2} --no-control-socket
 
 # Benchmarks (not part of make test): import at 1k/10k/100k documents, pages at
 # 100,000 stories. Long: the 100k corpora and databases are built once and kept

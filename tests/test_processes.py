@@ -72,7 +72,7 @@ class Server:
         env = {k: v for k, v in manage_env(database_url, **SERVER_ENV).items() if k != "REDIS_URL"}
         self.process = subprocess.Popen(
             [str(Path(sys.executable).parent / "gunicorn"), "newsreader.wsgi", "--workers", str(WORKERS),
-             "--bind", f"127.0.0.1:{self.port}", "--timeout", "30", "--log-level", "warning",
+             "--bind", f"127.0.0.1:{self.port}", "--timeout", "30", "--log-level", "warning", "--no-control-socket",
              "--access-logfile", str(self.access_log), "--access-logformat", "%(p)s %(s)s %(U)s"],
             cwd=PROJECT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
             start_new_session=True,
