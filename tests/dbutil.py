@@ -17,27 +17,31 @@ PROJECT = Path(__file__).resolve().parent.parent
 
 
 @contextlib.contextmanager
+def empty_database(tmp_path, prefix="scratch"):
+    """Yields a DATABASE_URL for a new database with no table at all; drops it afterwards."""
+    if connection.vendor != "postgresql":
+        yield f"sqlite:///{tmp_path / f'{prefix}.sqlite3'}"
+        return
+    import psycopg
+
+    params = connection.settings_dict
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    admin = dict(
+        host=params["HOST"] or None, port=params["PORT"] or None, user=params["USER"], password=params["PASSWORD"]
+    )
+    with psycopg.connect(dbname="postgres", autocommit=True, **admin) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"postgres://{params['USER']}:{params['PASSWORD'] or ''}@{params['HOST']}:{params['PORT']}/{name}"
+    finally:
+        with psycopg.connect(dbname="postgres", autocommit=True, **admin) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextlib.contextmanager
 def scratch_database(tmp_path):
     """Yields a DATABASE_URL for a new, migrated database; drops it afterwards."""
-    if connection.vendor == "postgresql":
-        import psycopg
-
-        params = connection.settings_dict
-        name = f"scratch_{uuid.uuid4().hex[:12]}"
-        admin = dict(
-            host=params["HOST"] or None, port=params["PORT"] or None, user=params["USER"], password=params["PASSWORD"]
-        )
-        with psycopg.connect(dbname="postgres", autocommit=True, **admin) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-        url = f"postgres://{params['USER']}:{params['PASSWORD'] or ''}@{params['HOST']}:{params['PORT']}/{name}"
-        try:
-            run_manage(url, "migrate", "--no-input", "-v", "0", check=True)
-            yield url
-        finally:
-            with psycopg.connect(dbname="postgres", autocommit=True, **admin) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    else:
-        url = f"sqlite:///{tmp_path / 'scratch.sqlite3'}"
+    with empty_database(tmp_path) as url:
         run_manage(url, "migrate", "--no-input", "-v", "0", check=True)
         yield url
 
@@ -48,11 +52,11 @@ def manage_env(database_url, **extra):
     return env
 
 
-def run_manage(database_url, *args, check=False, timeout=300, **kw):
+def run_manage(database_url, *args, check=False, timeout=300, extra_env=None, **kw):
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=PROJECT,
-        env=manage_env(database_url),
+        env=manage_env(database_url, **(extra_env or {})),
         capture_output=True,
         text=True,
         check=check,

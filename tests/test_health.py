@@ -11,8 +11,6 @@ import io
 import json
 import os
 import socket
-import subprocess
-import sys
 import time
 
 import pytest
@@ -21,7 +19,7 @@ from django.db import connection
 from django.test import Client, override_settings
 
 from bench.common import free_port
-from tests.dbutil import PROJECT, manage_env
+from tests.dbutil import run_manage
 
 HEALTHZ = "/healthz"
 SECRET = "hunter2-not-in-any-answer"
@@ -165,18 +163,9 @@ print(json.dumps({
 
 
 def probe(database_url, **extra):
-    """GET /healthz in a fresh process whose settings come from these variables."""
-    env = manage_env(database_url, **extra)
-    if "REDIS_URL" not in extra:
-        env.pop("REDIS_URL", None)
-    result = subprocess.run(
-        [sys.executable, "manage.py", "shell", "--no-imports", "-v", "0", "-c", PROBE],
-        cwd=PROJECT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+    """GET /healthz in a fresh process whose settings come from these variables (no Redis unless given)."""
+    result = run_manage(
+        database_url, "shell", "--no-imports", "-v", "0", "-c", PROBE, timeout=60, extra_env={"REDIS_URL": "", **extra}
     )
     assert result.returncode == 0, result.stderr
     answer = json.loads(result.stdout.strip().splitlines()[-1])

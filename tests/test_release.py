@@ -17,16 +17,14 @@ import sys
 import time
 import urllib.error
 import urllib.request
-import uuid
 
 import dj_database_url
 import pytest
-from django.db import connection
 from django.db.migrations.loader import MigrationLoader
 
 from bench.common import free_port
 from stories.management.commands.release import RELEASE_LOCK_KEY, sqlite_lock_path
-from tests.dbutil import PROJECT, manage_env, query
+from tests.dbutil import PROJECT, empty_database, manage_env, query, run_manage
 
 pytestmark = pytest.mark.slow
 
@@ -35,28 +33,6 @@ SERVE_ENV = {
     "DJANGO_SECRET_KEY": "r3Lease7Kq9Vw2Zb8Nc4Hj6Kd1Fg5Sa0Ue3Yi7Oo2Pl9Mk4Nj8Bh6Gv1Cf5Dx0Ez",
     "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
 }
-
-
-@contextlib.contextmanager
-def empty_database(tmp_path):
-    """Yields a DATABASE_URL for a new database with no table at all; drops it afterwards."""
-    if connection.vendor != "postgresql":
-        yield f"sqlite:///{tmp_path / 'release.sqlite3'}"
-        return
-    import psycopg
-
-    params = connection.settings_dict
-    name = f"release_{uuid.uuid4().hex[:12]}"
-    admin = dict(
-        host=params["HOST"] or None, port=params["PORT"] or None, user=params["USER"], password=params["PASSWORD"]
-    )
-    with psycopg.connect(dbname="postgres", autocommit=True, **admin) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"postgres://{params['USER']}:{params['PASSWORD'] or ''}@{params['HOST']}:{params['PORT']}/{name}"
-    finally:
-        with psycopg.connect(dbname="postgres", autocommit=True, **admin) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @contextlib.contextmanager
@@ -116,22 +92,14 @@ def migrations_on_disk():
 
 
 def release_check(database_url, static_root):
-    env = manage_env(database_url, DJANGO_STATIC_ROOT=str(static_root), DJANGO_PLAIN_STATIC="false")
-    return subprocess.run(
-        [sys.executable, "manage.py", "release", "--check"],
-        cwd=PROJECT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    env = {"DJANGO_STATIC_ROOT": str(static_root), "DJANGO_PLAIN_STATIC": "false"}
+    return run_manage(database_url, "release", "--check", timeout=120, extra_env=env)
 
 
 def test_two_releases_at_once_take_turns_and_migrate_once(tmp_path):
     static_root = tmp_path / "static"
     outputs = [tmp_path / "release-1.out", tmp_path / "release-2.out"]
-    with empty_database(tmp_path) as url:
+    with empty_database(tmp_path, prefix="release") as url:
         assert applied_migrations(url) == []
         with holding_the_release_lock(url):
             releases = [start_release(url, static_root, output) for output in outputs]
@@ -184,7 +152,7 @@ def test_make_serve_never_migrates_and_serves_after_make_release(tmp_path):
         pytest.skip("make serve would build .venv first")
     static_root = tmp_path / "static"
     port = free_port()
-    with empty_database(tmp_path) as url:
+    with empty_database(tmp_path, prefix="release") as url:
         env = manage_env(url, DJANGO_STATIC_ROOT=str(static_root), **SERVE_ENV)
         for name in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS", "DJANGO_PLAIN_STATIC", "DJANGO_SECURE_SSL"):
             env.pop(name, None)
