@@ -164,14 +164,22 @@ def filter_data(request):
 
 
 def filter_chips(request, filterset):
-    """Active filters, each with the URL that removes it (and goes back to the first page)."""
+    """Active filters, each with the URL that removes it (and goes back to the first page).
+
+    The form sends its empty fields too; they are left out, so removing the last filter
+    leads back to the plain page.
+    """
     chips = []
     for name, label, shown in filterset.active():
-        params = request.GET.copy()
-        for key in (name, "after", "before"):
-            params.pop(key, None)
-        query = params.urlencode()
-        chips.append({"name": name, "label": label, "value": shown, "remove_url": f"?{query}" if query else "?"})
+        params = [
+            (key, value)
+            for key, values in request.GET.lists()
+            if key not in (name, "after", "before")
+            for value in values
+            if value
+        ]
+        remove_url = f"?{urlencode(params)}" if params else request.path
+        chips.append({"name": name, "label": label, "value": shown, "remove_url": remove_url})
     return chips
 
 

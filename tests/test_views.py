@@ -724,6 +724,15 @@ def test_active_filters_show_as_chips_with_remove_links(client, filter_data):
     assert unescape(feed) == "http://testserver/feeds/search.rss?topic=ai&exclude_provider=b-example-com"
 
 
+def test_removing_a_filter_drops_the_forms_empty_fields(client, filter_data):
+    # What the filter form sends: every field, most of them empty.
+    page = html(client.get("/topics/ai/?provider=&exclude_provider=b-example-com&category=&type=&since=&min_quality="))
+    assert 'href="/topics/ai/">Remove' in page  # the last filter: back to the plain page, no "?provider=&…"
+    page = html(client.get("/?topic=ai&provider=&category=NEWS&type="))
+    assert 'href="?category=NEWS">Remove' in page
+    assert 'href="?topic=ai">Remove' in page
+
+
 @pytest.mark.parametrize(
     "query",
     [
