@@ -6,7 +6,7 @@ PIP    := $(PY) -m pip --disable-pip-version-check -q
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test lint serve release bench collectstatic migrate seed editor clean
+.PHONY: run test lint htmlcheck serve release bench collectstatic migrate seed editor clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -40,10 +40,21 @@ test: $(VENV)/.installed-dev
 	DJANGO_PLAIN_STATIC=false $(PY) manage.py collectstatic --no-input -v 0
 	DJANGO_PLAIN_STATIC=false $(PY) -m pytest -p xdist -n 2 $(PYTEST_ARGS)
 
+# The Nu HTML Checker over a crawl of the site (make test runs it too once installed):
+# installs it under var/vnu/ first (needs Java and npm; as root, apt-installs them).
+htmlcheck: $(VENV)/.installed-dev
+	bash .ci/install-vnu.sh
+	DJANGO_PLAIN_STATIC=false $(PY) manage.py collectstatic --no-input -v 0
+	DJANGO_PLAIN_STATIC=false $(PY) -m pytest -q tests/test_html_validity.py $(PYTEST_ARGS)
+
+# djhtml checks the templates' indentation (`$(VENV)/bin/djhtml templates` fixes it);
+# makemigrations --check fails when a model change has no migration.
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/bandit -q -c pyproject.toml -r newsreader stories
+	$(VENV)/bin/djhtml --check templates
+	$(PY) manage.py makemigrations --check --dry-run
 
 # Once per release, before the app servers start (safe to run on each: releases take
 # turns on a lock and migrate once): collectstatic, then migrate.

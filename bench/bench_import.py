@@ -28,17 +28,16 @@ sys.path.insert(0, str(PROJECT))
 
 from bench.common import BENCH_DIR  # noqa: E402
 from bench.make_corpus import write_corpus  # noqa: E402
+from stories.languages import detect_language  # noqa: E402
 
-# Runs in a child process: one import, then prints seconds and peak RSS (KB) as JSON.
+# Runs in a child process: one import (the recount included, as import_paths does it),
+# then prints seconds and peak RSS (KB) as JSON.
 CHILD = """
 import json, resource, sys, time, django
 django.setup()
 from stories.importer import import_paths
-from stories.counts import refresh_counts
 started = time.perf_counter()
 report = import_paths([sys.argv[1]], jobs=int(sys.argv[2]), on_error=lambda line: None)
-if report.written:
-    refresh_counts()
 elapsed = time.perf_counter() - started
 print(json.dumps({"seconds": elapsed, "created": report.created, "updated": report.updated,
                   "unchanged": report.unchanged, "failed": report.failed,
@@ -68,6 +67,30 @@ def parse_only_rate(paths):
         end = text.find("\n---\n", 4)
         yaml.load(text[4:end], Loader=yaml.CSafeLoader)
     return len(paths) / (time.perf_counter() - started)
+
+
+def language_cost(paths, sample=2000):
+    """Milliseconds per document that language detection adds to an import: every article of each document.
+
+    Measured on the parsed articles of up to ``sample`` documents, after one warm-up call (the model loads once).
+    """
+    documents = []
+    for path in paths[:sample]:
+        text = path.read_bytes().decode("utf-8")
+        data = yaml.load(text[4 : text.find("\n---\n", 4)], Loader=yaml.CSafeLoader)
+        items = [data, *(item for item in data.get("related") or [] if isinstance(item, dict))]
+        documents.append([(str(item.get("title") or ""), str(item.get("excerpt") or "")) for item in items])
+    detect_language("warm up")
+    started = time.perf_counter()
+    for articles in documents:
+        for title, excerpt in articles:
+            detect_language(title, excerpt)
+    seconds = time.perf_counter() - started
+    articles = sum(map(len, documents))
+    return {
+        "ms_per_document": round(seconds / len(documents) * 1000, 3),
+        "articles_per_document": round(articles / len(documents), 1),
+    }
 
 
 def fresh_database(label):
@@ -116,6 +139,11 @@ def bench_size(size, runs, jobs_list):
     paths = files_of(folder)
     limit = statistics.median(parse_only_rate(paths) for _ in range(runs))
     result = {"documents": len(paths), "parse_only_docs_per_s": round(limit, 1), "runs": runs}
+    costs = [language_cost(paths) for _ in range(runs)]
+    result["language_detection"] = {
+        **costs[0],
+        "ms_per_document": statistics.median(c["ms_per_document"] for c in costs),
+    }
     for jobs in jobs_list:
         first, again = [], []
         for run in range(runs):

@@ -21,6 +21,17 @@ Not part of `make test`. Needs wrk (Debian: `apt-get install -y wrk`).
 
 Exit status 1 if any response was a 5xx, any socket error happened, a worker was replaced,
 or a worker's memory grew by more than --rss-growth-mb after the warm-up.
+
+    python bench/load_test.py --crawl [100000] [--write-doc]
+
+Crawl mode (issue 14: a scanner's ~100,000 distinct URLs grew each worker to 354 MB): wrk
+sends --crawl requests, each a new random URL: lists, searches and search feeds with random
+search words and filter values (real and made-up, empty fields, unknown parameters), day
+archives, story pages, and hostile values (control characters, broken UTF-8) that are
+answered 400 by design. Reports each worker's memory after --crawl-warmup seconds (default
+120: its cache has filled by then) and at the end (flat: within 20% of it), and the errors:
+5xx, socket errors, any 400 not naming a hostile character, any hostile URL not answered 400.
+With --write-doc it writes the "Crawl of distinct URLs" section of docs/benchmarks.md.
 """
 
 import argparse
@@ -72,6 +83,10 @@ print(json.dumps({
     "search": ["/search/?q=" + w.replace(" ", "+") for w in words],
     "missing": ["/no-such-page/", "/story/999999999-gone/", "/topics/no-such-topic/"],
     "stories_in_db": len(ids),
+    "topic_slugs": [t.slug for t in Topic.objects.filter(story_count__gt=0)],
+    "provider_slugs": list(
+        Provider.objects.filter(led_count__gt=0).order_by("-led_count").values_list("slug", flat=True)[:100]
+    ),
 }))
 """
 
@@ -469,6 +484,304 @@ def write_doc(block, cache):
     DOC.write_text(text)
 
 
+# --- crawl mode: every request a new URL --------------------------------------------------------------
+
+CRAWL_START, CRAWL_END = "<!-- crawl:start -->", "<!-- crawl:end -->"
+
+CRAWL_LUA = r"""
+-- Every request a new random URL, as a scanner or a crawler of filter combinations sends them.
+local topics, providers, stories, words = %(topics)s, %(providers)s, %(stories)s, %(words)s
+local limit = %(per_thread)d  -- requests per thread: then the thread stops
+local kinds = {"list", "list", "list", "list", "list", "list", "feed", "feed", "feed",
+               "archive", "archive", "story", "story", "hostile", "hostile"}
+local hostile = {"%%00", "%%01", "%%0A", "%%1F", "%%7F", "%%FF", "%%ED%%A0%%80", "%%C3"}
+local threads = {}
+statuses, sent = {}, {}  -- globals: done() reads them through thread:get()
+refused = 0  -- 400 pages that name a control character or broken UTF-8: the hostile requests' answer
+local received = 0
+
+function setup(thread)
+  thread:set("id", #threads + 1)
+  table.insert(threads, thread)
+end
+
+function init(args)
+  math.randomseed(os.time() * 1000 + id)
+  for _ = 1, id * 97 do math.random() end
+end
+
+local function pick(list) return list[math.random(#list)] end
+
+local function token(n)
+  local chars = {}
+  for i = 1, n do chars[i] = string.char(96 + math.random(26)) end
+  return table.concat(chars)
+end
+
+local function date()
+  return string.format("2020-%%02d-%%02d", math.random(1, 6), math.random(1, 28))
+end
+
+-- Random search and filter parameters: real values and made-up ones, empty fields, unknown names.
+local function filters(with_sort)
+  local p = {}
+  local function maybe(chance, name, value) if math.random() < chance then table.insert(p, name .. "=" .. value) end end
+  maybe(0.4, "q", pick(words) .. (math.random() < 0.5 and ("+" .. token(math.random(3, 8))) or ""))
+  maybe(0.3, "topic", math.random() < 0.8 and pick(topics) or token(6))
+  maybe(0.3, "provider", math.random() < 0.8 and pick(providers) or token(8))
+  maybe(0.1, "exclude_provider", pick(providers))
+  maybe(0.1, "category", math.random() < 0.5 and "news" or token(5))
+  maybe(0.1, "type", math.random() < 0.5 and "article" or "video")
+  maybe(0.2, "since", date())
+  maybe(0.1, "until", date())
+  maybe(0.2, "min_quality", tostring(math.random(0, 60)))
+  if with_sort then maybe(0.2, "sort", "top") end
+  maybe(0.2, "topic", "")  -- an empty form field
+  maybe(0.3, "utm_source", token(10))  -- a parameter no page reads
+  return table.concat(p, "&")
+end
+
+local function path(kind)
+  if kind == "list" then
+    local base = pick({"/", "/search/", "/topics/" .. pick(topics) .. "/"})
+    return base .. "?" .. filters(base == "/")
+  elseif kind == "feed" then
+    return pick({"/feeds/search.rss", "/feeds/search.atom"}) .. "?" .. filters(false)
+  elseif kind == "archive" then
+    return string.format("/archive/2020/%%02d/%%02d/?utm_source=%%s", math.random(1, 6), math.random(1, 28), token(6))
+  elseif kind == "story" then
+    return pick(stories) .. pick({"?order=time", "?order=quality", "?ref=" .. token(8), ""})
+  end
+  local name = pick({"q", "topic", "provider", "category", "since", "after", "zz"})
+  local base = pick({"/", "/search/", "/feeds/search.rss", "/feeds/search.atom", "/topics/" .. pick(topics) .. "/"})
+  return base .. "?" .. name .. "=" .. token(4) .. pick(hostile) .. token(3)
+end
+
+function request()
+  local kind = kinds[math.random(#kinds)]
+  sent[kind] = (sent[kind] or 0) + 1
+  return wrk.format("GET", path(kind))
+end
+
+-- A response does not say which request it answers (a thread's connections interleave): a 400
+-- is told apart by its page, which names the problem.
+function response(status, headers, body)
+  statuses[tostring(status)] = (statuses[tostring(status)] or 0) + 1
+  if status == 400 and (body:find("control character", 1, true) or body:find("not valid UTF-8", 1, true)) then
+    refused = refused + 1
+  end
+  received = received + 1
+  if received == limit then  -- tell load_test.py, which ends wrk (its main thread sleeps for -d)
+    io.open(%(done_dir)s .. "/" .. id, "w"):close()
+    wrk.thread:stop()
+  end
+end
+
+function done(summary, latency, requests)
+  local total_statuses, total_sent, total_refused = {}, {}, 0
+  for _, thread in ipairs(threads) do
+    for key, count in pairs(thread:get("statuses")) do total_statuses[key] = (total_statuses[key] or 0) + count end
+    for key, count in pairs(thread:get("sent")) do total_sent[key] = (total_sent[key] or 0) + count end
+    total_refused = total_refused + thread:get("refused")
+  end
+  local function object(t)
+    local parts = {}
+    for key, count in pairs(t) do table.insert(parts, string.format('"%%s": %%d', key, count)) end
+    return "{" .. table.concat(parts, ", ") .. "}"
+  end
+  io.write(string.format(
+    'WRK_JSON {"requests": %%d, "duration_us": %%d, "errors": {"connect": %%d, "read": %%d, "write": %%d, ' ..
+    '"status": %%d, "timeout": %%d}, "latency_us": {"p50": %%d, "p99": %%d, "max": %%d}, "statuses": %%s, ' ..
+    '"sent": %%s, "refused_hostile": %%d}\n',
+    summary.requests, summary.duration, summary.errors.connect, summary.errors.read, summary.errors.write,
+    summary.errors.status, summary.errors.timeout, latency:percentile(50), latency:percentile(99), latency.max,
+    object(total_statuses), object(total_sent), total_refused))
+end
+"""
+
+
+def lua_list(values):
+    return "{" + ", ".join(json.dumps(value) for value in values) + "}"
+
+
+def run_crawl(port, urls, requests, connections, threads, workdir):
+    words = ["privacy", "robot", "cloud", "lawsuit", "chip", "startup", "police", "dataset", "hospital", "facial"]
+    script, done_dir = workdir / "crawl.lua", workdir / "crawl-done"
+    shutil.rmtree(done_dir, ignore_errors=True)
+    done_dir.mkdir()
+    script.write_text(
+        CRAWL_LUA
+        % {
+            "topics": lua_list(urls["topic_slugs"]),
+            "providers": lua_list(urls["provider_slugs"]),
+            "stories": lua_list(urls["story"]),
+            "words": lua_list(words),
+            "per_thread": -(-requests // threads),
+            "done_dir": json.dumps(str(done_dir)),
+        }
+    )
+    # wrk runs for a duration: each thread stops after its share of the requests and leaves a
+    # file in done_dir; once all have, SIGINT ends wrk (it still reports), before an idle
+    # connection holds a sync worker until its timeout.
+    args = ["wrk", "-t", str(threads), "-c", str(connections), "-d", "3600s", "--timeout", "10s", "-s", str(script)]
+    wrk = subprocess.Popen([*args, f"http://127.0.0.1:{port}/"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    while wrk.poll() is None and len(list(done_dir.iterdir())) < threads:
+        time.sleep(0.2)
+    wrk.send_signal(signal.SIGINT)
+    stdout, stderr = (out.decode(errors="replace") for out in wrk.communicate(timeout=60))
+    line = next((line for line in stdout.splitlines() if line.startswith("WRK_JSON ")), None)
+    if line is None:
+        raise RuntimeError(f"wrk failed ({wrk.returncode}): {stderr or stdout}")
+    return json.loads(line.removeprefix("WRK_JSON ")), stdout
+
+
+def crawl_summary(wrk_result, memory, workers_seen, args, urls, log_path):
+    statuses = wrk_result["statuses"]
+    hostile_sent = wrk_result["sent"].get("hostile", 0)
+    errors = wrk_result["errors"]
+    seconds = wrk_result["duration_us"] / 1e6
+    flat = {
+        pid: rss["end_mb"] <= rss["after_warmup_mb"] * 1.2 and rss["max_mb"] <= rss["after_warmup_mb"] * 1.2
+        for pid, rss in memory.items()
+    }
+    return {
+        "date": time.strftime("%Y-%m-%d %H:%M:%S %z"),
+        "machine": machine_facts(),
+        "setup": {
+            "stories": urls["stories_in_db"],
+            "gunicorn_workers": args.workers,
+            "connections": args.connections,
+            "page_cache_seconds": args.page_cache,
+            "cache_max_bytes": args.cache_max_bytes,
+            "warmup_s": args.crawl_warmup,
+        },
+        "requests": wrk_result["requests"],
+        "seconds": round(seconds, 1),
+        "requests_per_s": round(wrk_result["requests"] / seconds, 1) if seconds else 0,
+        "latency_ms": {k: round(v / 1000, 1) for k, v in wrk_result["latency_us"].items()},
+        "statuses": dict(sorted(statuses.items())),
+        "sent_per_kind": dict(sorted(wrk_result["sent"].items())),
+        "server_errors_5xx": sum(count for status, count in statuses.items() if status.startswith("5")),
+        # Every 400 must be a hostile request's (its page names the problem) ...
+        "bad_request_outside_hostile": statuses.get("400", 0) - wrk_result["refused_hostile"],
+        # ... and every hostile request a 400, but for the few in flight when wrk stopped.
+        "hostile_not_400": max(hostile_sent - wrk_result["refused_hostile"] - args.connections, 0),
+        "socket_errors": {k: errors[k] for k in ("connect", "read", "write", "timeout")},
+        "workers_seen": len(workers_seen),
+        "worker_rss": memory,
+        "worker_rss_flat": flat,
+        "server_log_error_lines": sum(
+            1
+            for line in Path(log_path).read_text(errors="replace").splitlines()
+            if re.search(r"Traceback|\[ERROR\]|CRITICAL", line)
+        ),
+    }
+
+
+def crawl_problems(summary):
+    problems = []
+    if summary["server_errors_5xx"]:
+        problems.append(f"{summary['server_errors_5xx']} responses were 5xx")
+    if sum(summary["socket_errors"].values()):
+        problems.append(f"socket errors {summary['socket_errors']}")
+    if summary["bad_request_outside_hostile"]:
+        problems.append(f"{summary['bad_request_outside_hostile']} 400 responses to URLs with nothing hostile")
+    if summary["hostile_not_400"]:
+        problems.append(f"{summary['hostile_not_400']} hostile URLs not answered 400")
+    if summary["workers_seen"] > summary["setup"]["gunicorn_workers"]:
+        problems.append("a worker was replaced (crash or timeout)")
+    for pid, flat in summary["worker_rss_flat"].items():
+        if not flat:
+            problems.append(f"worker {pid} grew more than 20% after the warm-up")
+    if summary["server_log_error_lines"]:
+        problems.append(f"{summary['server_log_error_lines']} error lines in the server log")
+    return problems
+
+
+def crawl_markdown(summary, problems, command):
+    m, s, lat = summary["machine"], summary["setup"], summary["latency_ms"]
+    cap = f"{s['cache_max_bytes'] / 2**20:g} MB" if s["cache_max_bytes"] else "the default (64 MB)"
+    lines = [
+        CRAWL_START,
+        "## Crawl of distinct URLs",
+        "",
+        "Issue 14: a scanner's 103,000 requests grew each gunicorn worker to 354 MB (the local-memory",
+        "cache held up to 5,000 whole pages, and every new combination of filter values was a new one).",
+        "Since then a page is cached under its known, non-empty parameters, sorted (a request with a",
+        "made-up or repeated parameter is rendered and neither read from nor stored in the cache), and the",
+        "local-memory cache is capped in bytes (`CACHE_MAX_BYTES`), least recently used entries going first.",
+        "Search pages and feeds with free text are still cached: a shared search link or a saved-search",
+        "feed is read by many, and the byte cap bounds what a stream of unique searches can hold.",
+        "",
+        f"`{command}` on {summary['date'][:10]}: gunicorn ({s['gunicorn_workers']} sync workers, production "
+        f"settings, SQLite, page cache {s['page_cache_seconds']} s, cache cap {cap}) under wrk, "
+        f"{s['connections']} connections, against {s['stories']:,} published stories. Every request is a new "
+        "random URL: home, search and topic lists and the search feeds with random search words and filter "
+        "values (real and made-up, empty fields, an unknown parameter), day archives, story pages, and "
+        "hostile values (control characters, broken UTF-8) in a parameter, which are answered 400 by design.",
+        "",
+        f"Machine: {m['nproc']} CPUs ({m['cpu']}), {m['memory_gb']} GB memory; Python {m['python']}, "
+        f"SQLite {m['sqlite']}, {m['gunicorn']}, {m['wrk']}. wrk and the server share the machine.",
+        "",
+        "| measure | result |",
+        "|---|---|",
+        f"| requests | {summary['requests']:,} in {summary['seconds']:,} s "
+        f"({summary['requests_per_s']:,} per second) |",
+        f"| latency p50 / p99 / max | {lat['p50']} / {lat['p99']} / {lat['max']} ms |",
+        f"| responses by status | {', '.join(f'{k}: {v:,}' for k, v in summary['statuses'].items())} |",
+    ]
+    lines += [
+        f"| requests sent by kind | {', '.join(f'{k}: {v:,}' for k, v in summary['sent_per_kind'].items())} |",
+        f"| 5xx responses | {summary['server_errors_5xx']} |",
+        f"| 400 not naming a hostile character; hostile URLs not answered 400 | "
+        f"{summary['bad_request_outside_hostile']}; {summary['hostile_not_400']} |",
+        f"| socket errors (connect, read, write, timeout) | {sum(summary['socket_errors'].values())} |",
+        f"| workers replaced | {summary['workers_seen'] - s['gunicorn_workers']} |",
+    ]
+    for pid, rss in summary["worker_rss"].items():
+        growth = (rss["end_mb"] / rss["after_warmup_mb"] - 1) * 100 if rss["after_warmup_mb"] else 0
+        lines.append(
+            f"| worker {pid} memory (RSS): start / after {s['warmup_s']:g} s warm-up / end / max | {rss['start_mb']} / "
+            f"{rss['after_warmup_mb']} / {rss['end_mb']} / {rss['max_mb']} MB (end {growth:+.0f}% of after warm-up) |"
+        )
+    verdict_text = "no 5xx, no socket error, every 400 by design, worker memory flat."
+    lines += [
+        "",
+        "Verdict: " + ("; ".join(problems) if problems else verdict_text),
+        CRAWL_END,
+    ]
+    return "\n".join(lines)
+
+
+def write_crawl_doc(block):
+    text = DOC.read_text() if DOC.exists() else "# Benchmarks\n"
+    if CRAWL_START in text:
+        text = re.sub(re.escape(CRAWL_START) + ".*?" + re.escape(CRAWL_END), lambda _: block, text, flags=re.S)
+    else:
+        text = text.rstrip() + "\n\n" + block + "\n"
+    DOC.write_text(text)
+
+
+def crawl(args, env, urls, port, log_path):
+    """--crawl: start the server, send the random URLs, sample memory; (summary, problems, wrk output)."""
+    server = start_server(env, port, args.workers, log_path)
+    previous_handler = signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
+    try:
+        sampler = MemorySampler(server.pid, args.sample)
+        sampler.start()
+        log(f"wrk: {args.crawl:,} random URLs at {args.connections} connections on port {port} ...")
+        wrk_result, wrk_output = run_crawl(port, urls, args.crawl, args.connections, args.threads, BENCH_DIR)
+        sampler.stop.set()
+        sampler.join(timeout=10)
+    finally:
+        stop_server(server)
+        signal.signal(signal.SIGTERM, previous_handler)
+    memory = memory_report(sampler, args.crawl_warmup)
+    summary = crawl_summary(wrk_result, memory, sampler.workers_seen, args, urls, log_path)
+    summary["rss_samples"] = sampler.samples
+    return summary, crawl_problems(summary), wrk_output
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--stories", type=int, default=5000, help="published stories in the database")
@@ -481,6 +794,11 @@ def main():
     parser.add_argument("--warmup", type=float, default=10.0, help="seconds before memory growth is counted")
     parser.add_argument("--rss-growth-mb", type=float, default=20.0, help="most a worker may grow after warm-up")
     parser.add_argument("--write-doc", action="store_true", help="write the Load test section of docs/benchmarks.md")
+    parser.add_argument(
+        "--crawl", type=int, nargs="?", const=100_000, help="crawl mode: this many random URLs (default 100,000)"
+    )
+    parser.add_argument("--crawl-warmup", type=float, default=120.0, help="crawl: seconds before memory is compared")
+    parser.add_argument("--cache-max-bytes", type=int, help="CACHE_MAX_BYTES for the server (default: the settings')")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is not installed (Debian: apt-get install -y wrk)")
@@ -499,6 +817,24 @@ def main():
     )
     port = free_port()
     log_path = BENCH_DIR / "load_test_server.log"
+    if args.cache_max_bytes is not None:
+        env["CACHE_MAX_BYTES"] = str(args.cache_max_bytes)
+    if args.crawl:
+        summary, problems, wrk_output = crawl(args, env, urls, port, log_path)
+        summary["problems"] = problems
+        out = BENCH_DIR / "load_test-crawl.json"
+        out.write_text(json.dumps({**summary, "wrk_output": wrk_output}, indent=2) + "\n")
+        print(json.dumps({k: v for k, v in summary.items() if k != "rss_samples"}, indent=2))
+        command = f"python bench/load_test.py --crawl {args.crawl}"
+        command += f" --cache-max-bytes {args.cache_max_bytes}" if args.cache_max_bytes is not None else ""
+        if args.write_doc:
+            write_crawl_doc(crawl_markdown(summary, problems, command))
+            log(f"wrote the crawl section of {DOC.relative_to(PROJECT)}")
+        log(f"summary saved to {out}")
+        if problems:
+            log("PROBLEMS: " + "; ".join(problems))
+            sys.exit(1)
+        return
     server = start_server(env, port, args.workers, log_path)
     previous_handler = signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     try:

@@ -67,6 +67,12 @@ def import_table(results):
                         f"| {row['docs_per_s']:,.0f} | {spread[0]:,.0f} to {spread[-1]:,.0f} "
                         f"| {row['ratio_to_parse_only']:.2f} | {row['peak_rss_mb']:.0f} MB |"
                     )
+            if "language_detection" in result:
+                cost = result["language_detection"]
+                lines.append(
+                    f"| {int(size):,} | | of which language detection | {cost['ms_per_document']:.2f} ms per document "
+                    f"({cost['articles_per_document']} articles) | | | |"
+                )
             if "import_jobs2" in result and "import_jobs1" in result:
                 speedup = result["import_jobs2"]["docs_per_s"] / result["import_jobs1"]["docs_per_s"]
                 lines.append(f"| {int(size):,} | | --jobs 2 ÷ one process | {speedup:.2f} x | | | |")

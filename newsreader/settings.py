@@ -8,7 +8,8 @@ Variables: DJANGO_SECRET_KEY, DJANGO_DEBUG, DJANGO_ALLOWED_HOSTS (comma-separate
 DATABASE_URL (sqlite:///path or postgres://user:pass@host/db), REDIS_URL, CONTENT_GENERATION_FILE,
 DJANGO_SECURE_SSL (on by default in production: HTTPS redirect, HSTS, secure cookies),
 TRUSTED_PROXY_COUNT (proxies in front that append to X-Forwarded-For),
-DATABASE_CONNECT_TIMEOUT and REDIS_TIMEOUT (seconds before a dead server is given up on).
+DATABASE_CONNECT_TIMEOUT and REDIS_TIMEOUT (seconds before a dead server is given up on),
+CACHE_MAX_BYTES (the most each process's local-memory cache holds, without REDIS_URL).
 """
 
 import os
@@ -72,6 +73,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Refuses unreadable query strings (control characters, broken UTF-8, huge values) with a
+    # 400 before any view runs; after the middleware above, so its page gets their headers.
+    "stories.query_guard.QueryGuardMiddleware",
     # Last, so a locked-out login is answered before the view runs.
     "axes.middleware.AxesMiddleware",
 ]
@@ -198,12 +202,17 @@ if os.environ.get("REDIS_URL"):
         }
     }
 else:
+    # Each process's own memory: capped in bytes (pickled sizes), not only in entries,
+    # so that a crawl of distinct URLs cannot grow a worker past it (stories/cache_backends.py).
+    _max_bytes = (os.environ.get("CACHE_MAX_BYTES") or str(64 * 1024 * 1024)).strip()
+    if not (_max_bytes.isascii() and _max_bytes.isdigit()):
+        raise ImproperlyConfigured("CACHE_MAX_BYTES must be a whole number of bytes (default 67108864, 64 MB).")
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "BACKEND": "stories.cache_backends.ByteCappedLocMemCache",
             "LOCATION": "newsreader",
             "TIMEOUT": 300,
-            "OPTIONS": {"MAX_ENTRIES": 5000},
+            "OPTIONS": {"MAX_ENTRIES": 5000, "MAX_BYTES": int(_max_bytes)},
         }
     }
 

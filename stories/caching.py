@@ -27,11 +27,13 @@ import os
 import secrets
 import tempfile
 from functools import wraps
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.cache import cache
 from django.dispatch import receiver
 from django.utils.cache import patch_vary_headers
+from django.utils.encoding import escape_uri_path
 
 from stories.signals import content_changed
 
@@ -98,16 +100,44 @@ def _is_anonymous(request):
     return settings.SESSION_COOKIE_NAME not in request.COOKIES or not request.user.is_authenticated
 
 
+# Every query parameter a cached page reads: the lists' search words, sort, filters
+# (StoryFilter's, kept in step by a test) and cursors, the story page's order, a sitemap's page.
+PAGE_PARAMS = frozenset(
+    {"q", "sort", "topic", "provider", "exclude_provider", "category", "type", "since", "until", "min_quality"}
+    | {"after", "before", "order", "p"}
+)
+
+
+def page_key(request):
+    """The page cache key of ``request``; None when its page must not be cached.
+
+    The key holds the path and the known, non-empty parameters, sorted (the filter
+    form sends its empty fields: they change no page), so the order of parameters
+    makes no new entry. A request with an unknown or a repeated parameter is neither
+    served from the cache nor stored: a page repeats the whole query in its links
+    (pagination's ``{% querystring %}``, filter chips, a feed's link), so one
+    reader's made-up parameters must not reach the page every reader gets, and a
+    crawl of made-up parameters must not fill the cache.
+    """
+    query = request.GET
+    if not query.keys() <= PAGE_PARAMS or any(len(values) > 1 for _name, values in query.lists()):
+        return None
+    params = sorted((name, value) for name, value in query.items() if value)
+    text = escape_uri_path(request.path) + (f"?{urlencode(params)}" if params else "")  # get_full_path() alike
+    return f"page:{generation()}:{hashlib.blake2b(text.encode(), digest_size=16).hexdigest()}"
+
+
 def cache_public_page(view):
-    """Cache a GET view's 200 responses for anonymous readers for PAGE_CACHE_SECONDS."""
+    """Cache a GET view's 200 responses for anonymous readers for PAGE_CACHE_SECONDS, under ``page_key()``."""
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
         seconds = settings.PAGE_CACHE_SECONDS
         if seconds <= 0 or request.method not in ("GET", "HEAD") or not _is_anonymous(request):
             return view(request, *args, **kwargs)
-        path = hashlib.blake2b(request.get_full_path().encode(), digest_size=16).hexdigest()
-        key = f"page:{generation()}:{path}"
+        key = page_key(request)
+        if key is None:
+            return view(request, *args, **kwargs)
         cached = cache.get(key)
         if cached is not None:
             return cached

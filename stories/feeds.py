@@ -3,28 +3,61 @@
 Only published stories, the latest 50. An item links to the story's page on
 this site; its description is the excerpt and the number of outlets that
 covered it. Descriptions are HTML (as both formats read them), built with
-escaping, so markup in a headline or excerpt arrives as text.
+escaping, so markup in a headline or excerpt arrives as text. Titles are plain
+text in both formats: a quote arrives as a quote, not as ``&#x27;``.
+
+An item's id (RSS ``guid``, Atom ``id``) is the story's short address,
+``/story/<id>/``: it never changes, while the slugged link follows the headline.
+An item whose language is known says so (Atom ``xml:lang``, RSS ``dc:language``).
 """
+
+import re
 
 from django.conf import settings
 from django.contrib.syndication.views import Feed
 from django.http import Http404
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
-from django.utils.html import escape, format_html
+from django.utils.html import format_html
 from django.views.decorators.http import require_safe
 
 from stories.caching import cache_public_page
 from stories.context_processors import absolute_url
-from stories.filters import StoryFilter, find_provider, find_topic
+from stories.directories import find_provider, find_topic
+from stories.filters import StoryFilter
+from stories.languages import UNKNOWN_LANGUAGE
+from stories.models import Story
 from stories.search import MAX_QUERY_LENGTH
-from stories.views import visible_stories
 
 FEED_SIZE = 50
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+DUBLIN_CORE = "http://purl.org/dc/elements/1.1/"
+
+
+class RssWithLanguages(Rss201rev2Feed):
+    """RSS 2.0 whose items may name their language (Dublin Core; RSS itself has one per channel)."""
+
+    def rss_attributes(self):
+        return {**super().rss_attributes(), "xmlns:dc": DUBLIN_CORE}
+
+    def add_item_elements(self, handler, item):
+        super().add_item_elements(handler, item)
+        if item.get("language"):
+            handler.addQuickElement("dc:language", item["language"])
+
+
+class AtomWithLanguages(Atom1Feed):
+    """Atom whose entries may carry ``xml:lang``."""
+
+    def item_attributes(self, item):
+        attributes = super().item_attributes(item)
+        if item.get("language"):
+            attributes["xml:lang"] = item["language"]
+        return attributes
 
 
 class LatestStoriesFeed(Feed):
-    feed_type = Rss201rev2Feed
+    feed_type = RssWithLanguages
 
     @classmethod
     def view(cls):
@@ -55,7 +88,7 @@ class LatestStoriesFeed(Feed):
         return absolute_url(self.request, self.request.get_full_path())
 
     def stories(self, obj):
-        return visible_stories(self.request)
+        return Story.objects.visible_to(self.request.user)
 
     def items(self, obj):
         return (
@@ -66,19 +99,18 @@ class LatestStoriesFeed(Feed):
             .newest_first()[:FEED_SIZE]
         )
 
-    def channel_text(self, text):
-        """RSS readers take channel titles and descriptions as HTML, like item titles; Atom's are text."""
-        return text if issubclass(self.feed_type, Atom1Feed) else escape(text)
-
     # --- the items ---------------------------------------------------------
 
     def item_title(self, item):
-        return escape(item.lead.title)  # RSS readers take titles as HTML (Django's default, #6533)
+        # Plain text, escaped once by the XML writer: a reader shows "Diablo 4's", not "Diablo 4&#x27;s".
+        return item.lead.title
 
     def item_description(self, item):
         outlets = item.outlet_count
+        language = self._language(item)
         return format_html(
-            "<p>{}</p><p>Covered by {} outlet{}. First reported by {}.</p>",
+            '<p{}>{}</p><p lang="en">Covered by {} outlet{}. First reported by {}.</p>',
+            format_html(' lang="{}"', language) if language else "",
             item.lead.excerpt,
             outlets,
             "" if outlets == 1 else "s",
@@ -89,9 +121,18 @@ class LatestStoriesFeed(Feed):
         return absolute_url(self.request, item.get_absolute_url())
 
     def item_guid(self, item):
-        return self.item_link(item)
+        # The story's key, never its slug: a corrected headline must not make the item new to readers.
+        return absolute_url(self.request, reverse("stories:story_short", kwargs={"pk": item.pk}))
 
-    item_guid_is_permalink = True
+    item_guid_is_permalink = True  # /story/<id>/ answers, redirecting to the story's page
+
+    def item_extra_kwargs(self, item):
+        return {"language": self._language(item)}
+
+    @staticmethod
+    def _language(item):
+        language = item.lead.language
+        return "" if language == UNKNOWN_LANGUAGE else language
 
     def item_pubdate(self, item):
         return item.published_at
@@ -107,10 +148,7 @@ class LatestStoriesFeed(Feed):
 
 
 class LatestStoriesAtomFeed(LatestStoriesFeed):
-    feed_type = Atom1Feed
-
-    def item_title(self, item):
-        return item.lead.title  # Atom titles are text
+    feed_type = AtomWithLanguages
 
 
 class TopicFeed(LatestStoriesFeed):
@@ -121,10 +159,10 @@ class TopicFeed(LatestStoriesFeed):
         return topic
 
     def title(self, obj):
-        return self.channel_text(f"{settings.SITE_NAME}: {obj['name']}")
+        return f"{settings.SITE_NAME}: {obj['name']}"
 
     def description(self, obj):
-        return self.channel_text(f"The latest stories on {obj['name']}.")
+        return f"The latest stories on {obj['name']}."
 
     subtitle = description
 
@@ -132,12 +170,11 @@ class TopicFeed(LatestStoriesFeed):
         return absolute_url(self.request, reverse("stories:topic_detail", kwargs={"slug": obj["slug"]}))
 
     def stories(self, obj):
-        return visible_stories(self.request).filter(topics=obj["id"])
+        return Story.objects.visible_to(self.request.user).filter(topics=obj["id"])
 
 
 class TopicAtomFeed(TopicFeed):
-    feed_type = Atom1Feed
-    item_title = LatestStoriesAtomFeed.item_title
+    feed_type = AtomWithLanguages
 
 
 class ProviderFeed(LatestStoriesFeed):
@@ -150,10 +187,10 @@ class ProviderFeed(LatestStoriesFeed):
         return provider
 
     def title(self, obj):
-        return self.channel_text(f"{settings.SITE_NAME}: {obj['name']}")
+        return f"{settings.SITE_NAME}: {obj['name']}"
 
     def description(self, obj):
-        return self.channel_text(f"The latest stories {obj['name']} led or covered.")
+        return f"The latest stories {obj['name']} led or covered."
 
     subtitle = description
 
@@ -161,20 +198,20 @@ class ProviderFeed(LatestStoriesFeed):
         return absolute_url(self.request, reverse("stories:provider_detail", kwargs={"slug": obj["slug"]}))
 
     def stories(self, obj):
-        return visible_stories(self.request).by_outlet(obj["id"])
+        return Story.objects.visible_to(self.request.user).by_outlet(obj["id"])
 
 
 class ProviderAtomFeed(ProviderFeed):
-    feed_type = Atom1Feed
-    item_title = LatestStoriesAtomFeed.item_title
+    feed_type = AtomWithLanguages
 
 
 class SearchFeed(LatestStoriesFeed):
     """A saved search: the same ``q`` and filter parameters as the search page. Invalid filters are a 404."""
 
     def get_object(self, request):
-        q = request.GET.get("q", "").strip()[:MAX_QUERY_LENGTH]
-        filterset = StoryFilter(request.GET, visible_stories(request))
+        # XML 1.0 cannot carry control characters, and the title repeats the words.
+        q = _CONTROL_CHARACTERS.sub("", request.GET.get("q", "")).strip()[:MAX_QUERY_LENGTH]
+        filterset = StoryFilter(request.GET, Story.objects.visible_to(request.user))
         if not filterset.is_valid():
             raise Http404("Invalid filters.")
         return {"q": q, "filterset": filterset}
@@ -182,7 +219,7 @@ class SearchFeed(LatestStoriesFeed):
     def title(self, obj):
         parts = [f"“{obj['q']}”"] if obj["q"] else []
         parts += [f"{label}: {value}" for _name, label, value in obj["filterset"].active()]
-        return self.channel_text(f"{settings.SITE_NAME}: {', '.join(parts) or 'latest stories'}")
+        return f"{settings.SITE_NAME}: {', '.join(parts) or 'latest stories'}"
 
     def description(self, obj):
         return "The latest stories matching a saved search."
@@ -199,5 +236,4 @@ class SearchFeed(LatestStoriesFeed):
 
 
 class SearchAtomFeed(SearchFeed):
-    feed_type = Atom1Feed
-    item_title = LatestStoriesAtomFeed.item_title
+    feed_type = AtomWithLanguages

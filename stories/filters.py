@@ -1,78 +1,112 @@
 """The filters of the story lists (home, search, topic pages and the saved-search feeds).
 
 ``StoryFilter`` is a django-filter FilterSet that is always given published
-stories (``visible_stories()`` in views.py). Its topic and outlet choices come
-from a small cached directory of topics and outlets with published stories, so
-a list page pays for them once per content change (the cache generation of
-stories/caching.py) or cache period, not per request.
+stories (``Story.objects.visible_to()``). Its topic and outlet choices come
+from the small cached directories of topics and outlets with published stories
+(stories/directories.py), so a list page pays for them once per content change
+(the cache generation of stories/caching.py) or cache period, not per request.
 """
 
 import datetime
+import re
 
 import django_filters
 from django import forms
-from django.core.cache import cache
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.functional import cached_property
 
 from stories.caching import generation
-from stories.models import Provider, Story, Topic
-
-DIRECTORY_SECONDS = 300  # at most; any content change makes new ones at once (the cache generation)
-
-
-# --- directories of topics and outlets with published stories -----------------
-
-
-def topic_directory():
-    """Topics with published stories, by name: a list of dicts (id, slug, name, story_count)."""
-    key = f"directory:topics:{generation()}"
-    topics = cache.get(key)
-    if topics is None:
-        topics = list(
-            Topic.objects.filter(story_count__gt=0).order_by("name", "id").values("id", "slug", "name", "story_count")
-        )
-        cache.set(key, topics, DIRECTORY_SECONDS)
-    return topics
-
-
-def provider_directory():
-    """Outlets with published stories, by name: a list of dicts (id, slug, name, led_count, covered_count)."""
-    key = f"directory:providers:{generation()}"
-    providers = cache.get(key)
-    if providers is None:
-        providers = list(
-            Provider.objects.filter(Q(led_count__gt=0) | Q(covered_count__gt=0))
-            .order_by("name", "id")
-            .values("id", "slug", "name", "led_count", "covered_count")
-        )
-        cache.set(key, providers, DIRECTORY_SECONDS)
-    return providers
-
-
-def find_topic(slug):
-    return next((topic for topic in topic_directory() if topic["slug"] == slug), None)
-
-
-def find_provider(slug):
-    return next((provider for provider in provider_directory() if provider["slug"] == slug), None)
-
-
-# --- the filter set ------------------------------------------------------------
+from stories.directories import provider_directory, topic_directory
+from stories.models import Story
 
 
 def _day_start(day):
     return datetime.datetime.combine(day, datetime.time.min, tzinfo=timezone.get_current_timezone())
 
 
+def _named(value, limit=40):
+    """Rejected text quoted for an error message, shortened: it comes from the URL."""
+    text = str(value).strip()
+    return f"“{text}”" if len(text) <= limit else f"“{text[:limit]}…”"
+
+
+class AppliedValue(forms.BoundField):
+    """A bound filter field shows the value applied (cleaned), or nothing when it was rejected.
+
+    Django would show the raw text: ``06/01/2020`` or ``abc`` in a date or number
+    input is invalid HTML, which browsers blank, silently dropping the filter on
+    the next submit.
+    """
+
+    def value(self):
+        if not self.form.is_bound:
+            return super().value()
+        if self.errors:
+            return None
+        return self.field.prepare_value(self.form.cleaned_data.get(self.name))
+
+
 class StoryFilterForm(forms.Form):
+    bound_field_class = AppliedValue
+
     def clean(self):
         data = super().clean()
         since, until = data.get("since"), data.get("until")
         if since and until and since > until:
-            self.add_error("until", "The end date comes before the start date.")
+            error = "The end date %(value)s comes before the start date."
+            self.add_error("until", forms.ValidationError(error, params={"value": _named(until.isoformat())}))
         return data
+
+
+ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+class IsoDateField(forms.DateField):
+    """A date written YYYY-MM-DD only, what a date input sends: 06/01/2020 could be June or January."""
+
+    widget = forms.DateInput(attrs={"type": "date"})
+
+    def to_python(self, value):
+        value = (value or "").strip()
+        if not value:
+            return None
+        if ISO_DATE.fullmatch(value):
+            try:
+                return datetime.date.fromisoformat(value)
+            except ValueError:  # no such day: 2020-13-45
+                pass
+        raise forms.ValidationError(
+            "%(value)s is not a date: use YYYY-MM-DD.", code="invalid", params={"value": _named(value)}
+        )
+
+    def prepare_value(self, value):
+        # isoformat, not strftime: strftime writes year 1 as "1", not an HTML date.
+        return value.isoformat() if isinstance(value, datetime.date) else value
+
+
+class IsoDateFilter(django_filters.DateFilter):
+    field_class = IsoDateField
+
+
+class WholeNumberField(forms.IntegerField):
+    """A whole number whose errors name the rejected text."""
+
+    default_error_messages = {
+        "min_value": "“%(value)s” is below the lowest, %(limit_value)s.",
+        "max_value": "“%(value)s” is above the highest, %(limit_value)s.",
+    }
+
+    def to_python(self, value):
+        try:
+            return super().to_python(value)
+        except forms.ValidationError:
+            raise forms.ValidationError(
+                "%(value)s is not a whole number.", code="invalid", params={"value": _named(value)}
+            ) from None
+
+
+class WholeNumberFilter(django_filters.Filter):
+    field_class = WholeNumberField
 
 
 class SlugSelect(forms.Select):
@@ -107,6 +141,16 @@ class SlugChoiceField(forms.ChoiceField):
     def valid_value(self, value):
         return str(value) in self._slugs
 
+    def validate(self, value):  # Django's, naming the rejected slug quoted and shortened
+        forms.Field.validate(self, value)
+        if value and not self.valid_value(value):
+            message = self.error_messages["invalid_choice"]
+            raise forms.ValidationError(message, code="invalid_choice", params={"value": _named(value)})
+
+
+# A too long text is named by its first 40 characters (%(value).40s).
+TOO_LONG = {"max_length": "“%(value).40s…” is too long: at most %(limit_value)d characters."}
+
 
 class ChoiceOfSlugs(django_filters.Filter):
     field_class = SlugChoiceField
@@ -116,32 +160,38 @@ class StoryFilter(django_filters.FilterSet):
     topic = ChoiceOfSlugs(
         label="Topic",
         method="filter_topic",
+        error_messages={"invalid_choice": "%(value)s is not a topic with stories."},
     )
     provider = ChoiceOfSlugs(
         label="Outlet",
         method="filter_provider",
         help_text="Stories this outlet led or covered.",
+        error_messages={"invalid_choice": "%(value)s is not an outlet with stories."},
     )
     exclude_provider = ChoiceOfSlugs(
         label="Mute an outlet",
         method="filter_exclude_provider",
         help_text="Hides the stories this outlet led.",
+        error_messages={"invalid_choice": "%(value)s is not an outlet with stories."},
     )
-    category = django_filters.CharFilter(label="Category", method="filter_category", max_length=100)
+    category = django_filters.CharFilter(
+        label="Category", method="filter_category", max_length=100, error_messages=TOO_LONG
+    )
     type = django_filters.CharFilter(
-        label="Type", method="filter_type", max_length=50, help_text="The headline article's type: article, video…"
+        label="Type",
+        method="filter_type",
+        max_length=50,
+        help_text="The headline article's type: article, video…",
+        error_messages=TOO_LONG,
     )
-    since = django_filters.DateFilter(
-        label="From", method="filter_since", widget=forms.DateInput(attrs={"type": "date"})
-    )
-    until = django_filters.DateFilter(label="To", method="filter_until", widget=forms.DateInput(attrs={"type": "date"}))
-    min_quality = django_filters.NumberFilter(
+    since = IsoDateFilter(label="From", method="filter_since")
+    until = IsoDateFilter(label="To", method="filter_until")
+    min_quality = WholeNumberFilter(
         label="Minimum quality",
         field_name="quality",
         lookup_expr="gte",
         min_value=0,
         max_value=2**31 - 1,
-        decimal_places=0,
     )
 
     class Meta:
@@ -219,23 +269,23 @@ class StoryFilter(django_filters.FilterSet):
     # --- describing --------------------------------------------------------
 
     def active(self):
-        """The filters in use, valid ones only: a list of (name, label, shown value)."""
+        """The filters applied, rejected ones left out: a list of (name, label, shown value).
+
+        A chip shows what its field shows: the cleaned value, or a topic's or an outlet's name.
+        """
         if not self.is_bound:
             return []
         form = self.form
-        data = form.cleaned_data if form.is_valid() else getattr(form, "cleaned_data", {})
+        form.is_valid()  # cleaned_data holds the accepted fields, even when others were rejected
         chips = []
-        for name, value in data.items():
+        for name, value in form.cleaned_data.items():
             if value in (None, ""):
                 continue
-            shown = value
             if name == "topic":
                 shown = self.topics.get(value, {}).get("name", value)
-            elif name in ("provider", "exclude_provider"):
+            elif name in self.OUTLET_FILTERS:
                 shown = self.providers.get(value, {}).get("name", value)
-            elif isinstance(value, datetime.date):
-                shown = value.isoformat()
-            elif name == "min_quality":
-                shown = int(value)
+            else:
+                shown = form[name].value()
             chips.append((name, self.filters[name].label, shown))
         return chips

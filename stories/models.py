@@ -1,5 +1,10 @@
 """Stories, their lead articles and their coverage by other outlets.
 
+Words (the README's glossary too): a *provider* is an outlet, a news
+organisation told apart by its domain (pages say "outlet", the code and URLs
+"provider"); the *lead* is a story's headline article; its *coverage* is the
+document's ``related`` items, the same news from other outlets.
+
 Every lead and every related item of a seed document is an ``Article``, stored
 once per URL. A ``Story`` is one lead article plus its coverage (other outlets'
 articles on the same news), in document order through ``Coverage``.
@@ -14,6 +19,8 @@ from django.db import models
 from django.db.models import F, Q, Value
 from django.urls import reverse
 from django.utils.text import slugify
+
+from stories.languages import UNKNOWN_LANGUAGE
 
 # How many outlet names a story card shows ("covered by N outlets: A, B, C").
 OUTLETS_PREVIEW_SIZE = 4
@@ -83,6 +90,12 @@ class Article(models.Model):
     # No index of its own: article_provider_time_idx (provider, -published_at) serves every lookup by outlet.
     provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="articles", db_index=False)
     images = models.JSONField(default=list, blank=True, help_text="Images: a list of {url, width, height, cached}.")
+    language = models.CharField(
+        max_length=35,
+        default=UNKNOWN_LANGUAGE,
+        help_text="The language of its headline and excerpt (a code such as en, fr, ja): from the document, "
+        "else detected at import; “unknown” when the detector was unsure. Pages mark the text with it.",
+    )
 
     class Meta:
         ordering = ["-published_at", "-id"]
@@ -110,6 +123,17 @@ class StoryQuerySet(models.QuerySet):
         # that filter(published=True) writes makes it scan and sort the table.
         return self.filter(published=Value(True))
 
+    def visible_to(self, user, *, preview=False):
+        """What ``user`` may see: published stories; with ``preview``, drafts too for staff.
+
+        Only a story's own URL passes ``preview``: drafts never reach a list, a
+        count, a feed, a search, an archive or the sitemap, even for staff. The
+        user is only looked at for a preview (a lazy ``request.user`` stays unread).
+        """
+        if preview and user.is_staff:
+            return self.all()
+        return self.published()
+
     def for_listing(self):
         """What a story card needs, in a fixed number of queries."""
         return self.select_related("lead__provider").prefetch_related("topics")
@@ -122,12 +146,12 @@ class StoryQuerySet(models.QuerySet):
 
     def for_card_keys(self, *also):
         """Just enough of each story to page a list and find its cached card: the id, the update
-        time and the sort keys (and the fields in ``also``). ``views.story_cards()`` loads the
+        time and the sort keys (and the fields in ``also``). ``cards.story_cards()`` loads the
         rest for the cards it must render."""
         return self.only("id", "slug", "published_at", "updated_at", "outlet_count", "quality", "heat", *also)
 
     def for_cards(self):
-        """What a cached story card needs, without the topics: ``views.story_cards()`` prefetches
+        """What a cached story card needs, without the topics: ``cards.story_cards()`` prefetches
         those for the cards missing from the cache only. The big and private fields stay behind."""
         return self.select_related("lead__provider").defer(
             "search_text", "search_vector", "secured", "source_file", "lead__images"

@@ -11,7 +11,9 @@ and excerpts of the lead and its coverage), stemmed, all words required:
   ranking, no phrase or exclusion syntax.
 
 Both annotate ``search_rank`` (an integer: keyset pagination needs exact
-values), so ``SEARCH_KEYS`` orders either.
+values). ``results_are_ranked()`` says whether the ranks differ (PostgreSQL) and
+``result_keys()`` gives the order a results page uses, so no page needs to ask
+which database is in use.
 """
 
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
@@ -25,6 +27,19 @@ from stories.pagination import NEWEST, Key
 MAX_QUERY_LENGTH = 200  # characters of the query that are read
 MAX_WORDS = 8  # words that are matched
 SEARCH_KEYS = (Key("search_rank"), *NEWEST)
+
+
+def results_are_ranked():
+    """Whether ``search_stories()`` ranks its results by relevance: PostgreSQL does; elsewhere every rank is 0."""
+    return connection.vendor == "postgresql"
+
+
+def result_keys():
+    """The keyset order of a results page: by rank, then newest first, where results are ranked.
+
+    Without ranks, newest first alone: the index order serves, with no sort of every match.
+    """
+    return SEARCH_KEYS if results_are_ranked() else NEWEST
 
 
 def search_words(query):

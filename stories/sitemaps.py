@@ -9,18 +9,20 @@ rendering short; the index lists every page.
 """
 
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.contrib.sitemaps import Sitemap
 from django.contrib.sitemaps.views import x_robots_tag
-from django.db.models import Q
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.http import http_date
 
 from stories.context_processors import absolute_url
-from stories.models import Provider, Story, Topic
+from stories.directories import providers_with_stories, topics_with_stories
+from stories.models import Story
 
 MAX_URLS = 50_000  # the most one section lists
 STORIES_PER_PAGE = 2_000
+ANYONE = AnonymousUser()  # a sitemap lists what every visitor may see, whoever asks for it
 
 
 class SiteUrlSitemap(Sitemap):
@@ -65,7 +67,11 @@ class StorySitemap(SiteUrlSitemap):
 
     def fetch(self):
         # Plain rows, not model objects: a sitemap of thousands of stories is read faster.
-        return Story.objects.published().newest_first().values_list("id", "slug", "updated_at", named=True)[:MAX_URLS]
+        return (
+            Story.objects.visible_to(ANYONE)
+            .newest_first()
+            .values_list("id", "slug", "updated_at", named=True)[:MAX_URLS]
+        )
 
     def location(self, item):
         return reverse("stories:story_detail", kwargs={"pk": item.id, "slug": item.slug or "story"})
@@ -75,7 +81,7 @@ class StorySitemap(SiteUrlSitemap):
 
     def summary(self):
         # The index needs no story objects: their update times are enough.
-        times = list(Story.objects.published().newest_first().values_list("updated_at", flat=True)[:MAX_URLS])
+        times = list(Story.objects.visible_to(ANYONE).newest_first().values_list("updated_at", flat=True)[:MAX_URLS])
         return max(-(-len(times) // self.limit), 1), max(times, default=None)
 
 
@@ -84,7 +90,7 @@ class TopicSitemap(SiteUrlSitemap):
     priority = 0.5
 
     def fetch(self):
-        return Topic.objects.filter(story_count__gt=0).only("id", "slug").order_by("name", "id")[:MAX_URLS]
+        return topics_with_stories().only("id", "slug").order_by("name", "id")[:MAX_URLS]
 
 
 class ProviderSitemap(SiteUrlSitemap):
@@ -92,11 +98,7 @@ class ProviderSitemap(SiteUrlSitemap):
     priority = 0.4
 
     def fetch(self):
-        return (
-            Provider.objects.filter(Q(led_count__gt=0) | Q(covered_count__gt=0))
-            .only("id", "slug")
-            .order_by("name", "id")[:MAX_URLS]
-        )
+        return providers_with_stories().only("id", "slug").order_by("name", "id")[:MAX_URLS]
 
 
 sitemaps = {

@@ -3,6 +3,8 @@
 import itertools
 from datetime import UTC, datetime, timedelta
 
+from stories.counts import refresh_counts
+from stories.importer.derived import derived_fields
 from stories.models import Article, Coverage, Provider, Story, Topic
 from stories.search import index_stories
 
@@ -40,36 +42,29 @@ def make_article(title=None, provider=None, published_at=None, **kw):
 
 
 def make_story(title=None, *, provider=None, published=True, published_at=None, coverage=(), topics=(), **kw):
-    """A story with its lead article; ``coverage`` is a list of Articles or of dicts for make_article."""
-    from django.utils.text import slugify
+    """A story with its lead article; ``coverage`` is a list of Articles or of dicts for make_article.
 
+    Its derived fields are what an import of the same articles would store (``derived_fields``,
+    which ``kw`` may override), and the stored counts of the topics and outlets it touches are
+    recounted as an import recounts them: no test needs to recount by hand.
+    """
     lead_kw = kw.pop("lead", {})
     published_at = published_at or BASE_TIME
     lead = make_article(title=title, provider=provider, published_at=published_at, **lead_kw)
     items = [item if isinstance(item, Article) else make_article(**item) for item in coverage]
-    domains = {lead.provider.domain}
-    preview = []
-    for item in items:
-        if item.provider.domain not in domains:
-            domains.add(item.provider.domain)
-            if len(preview) < 4:
-                preview.append([item.provider.name, item.provider.slug])
-    story = Story.objects.create(
-        lead=lead,
-        slug=slugify(lead.title)[:80] or "story",
-        published=published,
-        published_at=published_at,
-        coverage_count=len(items),
-        outlet_count=len(domains),
-        outlets_preview=preview,
-        search_text="\n".join([lead.title, lead.excerpt] + [t for a in items for t in (a.title, a.excerpt)]),
-        **kw,
-    )
+    derived = derived_fields(lead, items, _outlet)
+    story = Story.objects.create(lead=lead, published=published, published_at=published_at, **{**derived, **kw})
     Coverage.objects.bulk_create(Coverage(story=story, article=a, position=i) for i, a in enumerate(items))
     for topic in topics:
         story.topics.add(topic if isinstance(topic, Topic) else make_topic(topic))
     index_stories(Story.objects.filter(pk=story.pk))
+    refresh_counts([story.pk])
     return story
+
+
+def _outlet(article):
+    provider = article.provider
+    return provider.domain, provider.name, provider.slug
 
 
 def hours(n):

@@ -10,8 +10,11 @@ import pytest
 from django.contrib.auth.models import Group, User
 from django.core.cache import cache
 from django.core.management import call_command
-from django.test import Client, override_settings
+from django.db import connection
+from django.test import Client, RequestFactory, override_settings
+from django.test.utils import CaptureQueriesContext
 
+from stories.caching import PAGE_PARAMS, page_key
 from stories.models import Story
 from tests.factories import make_story, write_document
 
@@ -170,3 +173,145 @@ def test_the_default_generation_file_sits_beside_the_sqlite_database(monkeypatch
         "/var/content-generation-db-internal-news"
     )
     assert setting(CONTENT_GENERATION_FILE="/run/news/generation") == "/run/news/generation"
+
+
+# --- what keys a cached page (issue 14: a crawl of made-up URLs must not fill memory) -----------------
+
+
+def test_reordered_parameters_and_empty_fields_share_one_cached_page(client, page_cache, django_assert_num_queries):
+    make_story("Canonical headline", topics=["AI"])
+    client.get("/?sort=top&topic=ai")
+    with django_assert_num_queries(0):
+        for url in ("/?topic=ai&sort=top", "/?sort=top&topic=ai&category=&q="):  # the form's empty fields
+            assert "Canonical headline" in client.get(url).content.decode(), url
+
+
+def test_made_up_and_repeated_parameters_are_neither_cached_nor_served_from_the_cache(client, page_cache):
+    make_story("Plain headline")
+    client.get("/")  # cached
+    for url in ("/?utm_source=crawler1", "/?utm_source=crawler2", "/?topic=&topic=", "/?sort=top&sort=top"):
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url)
+        assert "Plain headline" in response.content.decode() and len(queries) > 0, url  # rendered
+        assert "crawler" not in client.get("/").content.decode()  # the cached page is the plain one
+
+
+def test_page_params_cover_every_filter():
+    from stories.filters import StoryFilter
+
+    assert set(StoryFilter.base_filters) <= PAGE_PARAMS
+    assert {"q", "sort", "after", "before", "order", "p"} <= PAGE_PARAMS
+
+
+def test_the_page_key_holds_the_known_non_empty_parameters_sorted():
+    factory = RequestFactory()
+
+    def key(url):
+        return page_key(factory.get(url))
+
+    canonical = key("/?q=robot&topic=ai")
+    assert key("/?topic=ai&q=robot") == canonical
+    assert key("/?topic=ai&q=robot&since=&provider=") == canonical  # the filter form's empty fields
+    assert key("/?q=robots&topic=ai") != canonical
+    assert key("/search/?q=robot&topic=ai") != canonical
+    assert key("/?topic=ai&q=robot&utm_source=x") is None
+    assert key("/?topic=x&topic=ai&q=robot") is None
+    assert key("/?topic=ai&topic=") is None
+
+
+# --- the local-memory cache's byte cap --------------------------------------------------------------
+
+
+def capped(max_bytes, **options):
+    from stories.cache_backends import ByteCappedLocMemCache
+
+    name = f"capped-{max_bytes}-{len(options)}"
+    backend = ByteCappedLocMemCache(name, {"OPTIONS": {"MAX_BYTES": max_bytes, **options}})
+    backend.clear()
+    return backend
+
+
+def held(backend):
+    """What the backend says it holds, checked against the pickles it holds."""
+    assert backend.bytes_held == sum(len(value) for value in backend._cache.values())
+    return backend.bytes_held
+
+
+def test_the_byte_cap_evicts_the_least_recently_used_entries():
+    backend = capped(10_000)
+    for n in range(5):
+        backend.set(f"page{n}", "x" * 2_900)  # about 2.9 KB pickled: three fit
+    assert held(backend) <= 10_000
+    assert [backend.get(f"page{n}") is not None for n in range(5)] == [False, False, True, True, True]
+    backend.get("page2")  # read: now the most recently used
+    backend.set("page5", "y" * 2_900)
+    assert backend.get("page2") is not None and backend.get("page3") is None
+    assert held(backend) <= 10_000
+
+
+def test_the_byte_count_follows_replace_delete_add_incr_expiry_and_clear():
+    backend = capped(100_000)
+    backend.set("a", "x" * 5_000)
+    backend.set("a", "x" * 100)  # replaced: its old size leaves the count
+    assert held(backend) < 200
+    backend.add("b", "y" * 1_000)
+    backend.set("n", 1)
+    backend.incr("n", 2**40)  # a bigger pickle, rewritten in place
+    assert backend.get("n") == 2**40 + 1
+    held(backend)
+    backend.delete("b")
+    assert backend.get("b") is None
+    held(backend)
+    backend.set("gone", "z" * 1_000, timeout=-1)  # expired at once
+    assert backend.get("gone") is None
+    held(backend)
+    backend.set_many({f"k{i}": "v" * 50 for i in range(20)})
+    held(backend)
+    backend.clear()
+    assert held(backend) == 0
+
+
+def test_an_entry_bigger_than_the_cap_is_not_stored_and_drops_its_old_value():
+    backend = capped(10_000)
+    backend.set("small", "x")
+    backend.set("page", "old")
+    backend.set("page", "x" * 20_000)
+    assert backend.get("page") is None and backend.get("small") == "x"
+    assert held(backend) < 100
+
+
+def test_the_entry_cap_still_applies_and_keeps_the_byte_count_right():
+    backend = capped(1_000_000, MAX_ENTRIES=10)
+    for n in range(25):
+        backend.set(f"k{n}", n)
+    assert len(backend._cache) <= 10
+    held(backend)
+
+
+def test_the_byte_count_is_shared_by_every_thread_s_cache_object():
+    first, second = capped(10_000), capped(10_000)  # the same LOCATION, as in two threads
+    first.set("a", "x" * 4_000)
+    second.set("b", "y" * 4_000)
+    second.set("c", "z" * 4_000)
+    assert first.get("a") is None and held(first) == held(second) <= 10_000
+
+
+def test_settings_use_the_byte_capped_cache_with_cache_max_bytes():
+    import subprocess
+    import sys
+
+    from tests.dbutil import PROJECT
+
+    code = "from django.conf import settings; c = settings.CACHES['default']; print(c['BACKEND'], c['OPTIONS'])"
+    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "CACHE_MAX_BYTES")}
+
+    def setting(**extra):
+        out = subprocess.run(
+            [sys.executable, "manage.py", "shell", "--no-imports", "-c", code],
+            cwd=PROJECT, env={**env, **extra}, capture_output=True, text=True,
+        )  # fmt: skip
+        return out.stdout.strip() or out.stderr.strip().splitlines()[-1]
+
+    assert setting() == "stories.cache_backends.ByteCappedLocMemCache {'MAX_ENTRIES': 5000, 'MAX_BYTES': 67108864}"
+    assert setting(CACHE_MAX_BYTES="1000000").endswith("'MAX_BYTES': 1000000}")
+    assert "CACHE_MAX_BYTES must be a whole number" in setting(CACHE_MAX_BYTES="64MB")

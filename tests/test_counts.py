@@ -16,10 +16,11 @@ from django.test.utils import CaptureQueriesContext
 from bench.make_corpus import write_corpus
 from stories.caching import generation
 from stories.counts import Recounted, refresh_counts
+from stories.importer import ImportReport, import_paths
 from stories.models import Coverage, Provider, Story, Topic
 from stories.signals import content_changed
 from tests.dbutil import PROJECT, manage_env, query, run_manage, scratch_database
-from tests.factories import run_import
+from tests.factories import make_provider, make_story, run_import
 
 SEEDS = Path(__file__).resolve().parent.parent / "data" / "seeds"
 WRITES = ("INSERT", "UPDATE", "DELETE")
@@ -180,7 +181,7 @@ def test_an_unchanged_rerun_with_right_counts_writes_nothing_and_leaves_the_cach
 
 def test_a_failed_recount_says_a_rerun_repairs_it_and_a_rerun_does(signals):
     with mock.patch(
-        "stories.management.commands.import_stories.refresh_counts",
+        "stories.importer.runner.refresh_counts",
         side_effect=OperationalError("database is locked"),
     ):
         status, out, err = run_import(SEEDS)
@@ -199,20 +200,70 @@ def test_a_failed_recount_says_a_rerun_repairs_it_and_a_rerun_does(signals):
     assert len(signals) == 2
 
 
+# --- import_paths, without the command ---------------------------------------------------
+
+
+def test_import_paths_recounts_and_tells_the_caches_itself(signals):
+    report = import_paths([SEEDS], on_error=pytest.fail)
+    assert (report.created, report.updated, report.failed) == (45, 1, 0)
+    assert stored() == recounted()
+    assert report.recounted.changed > 0 and report.counts_error == ""
+    assert signals == [ImportReport]
+
+    zero_every_count()
+    report = import_paths([SEEDS], on_error=pytest.fail)  # nothing to write: the recount repairs
+    assert report.unchanged == 46 and report.recounted.changed > 0
+    assert stored() == recounted()
+    assert signals == [ImportReport, ImportReport]
+
+    report = import_paths([SEEDS], on_error=pytest.fail)
+    assert report.recounted == Recounted(0, 0)
+    assert len(signals) == 2  # nothing changed: the caches keep their pages
+
+
+def test_a_dry_run_of_import_paths_neither_recounts_nor_signals(signals):
+    report = import_paths([SEEDS], dry_run=True, on_error=pytest.fail)
+    assert report.created == 46 and report.recounted is None
+    assert signals == []
+
+
+def test_a_failed_recount_is_reported_not_raised_after_the_documents_are_in(signals):
+    error = OperationalError("database is locked\nsecond line")
+    with mock.patch("stories.importer.runner.refresh_counts", side_effect=error):
+        report = import_paths([SEEDS], on_error=pytest.fail)
+    assert report.written == 46 and report.failed == 0
+    assert (report.recounted, report.counts_error) == (None, "database is locked")
+    assert signals == [ImportReport]
+
+
+# --- the factories keep the counts too ------------------------------------------------------
+
+
+def test_stories_made_by_the_factories_keep_every_stored_count(signals):
+    wire, globe = make_provider("wire.example.com"), make_provider("globe.example.com")
+    make_story("One", provider=globe, topics=["AI", "Robots"], coverage=[{"provider": wire}, {"provider": wire}])
+    make_story("Two", provider=wire, topics=["AI"], coverage=[{"provider": globe}])
+    make_story("Draft", provider=globe, topics=["Robots"], published=False, coverage=[{"provider": wire}])
+    assert stored() == recounted()
+    assert stored()["providers"][wire.slug] == [1, 1]  # covered once per story however many items
+    assert stored()["topics"] == {"ai": 2, "robots": 1}
+    assert signals == []  # a test's setup tells no cache
+
+
 # --- killed between the last commit and the recount, in real processes ---------------------
 
-# Every document is committed when the command calls refresh_counts(): dying right there is
+# Every document is committed when import_paths calls refresh_counts(): dying right there is
 # what a SIGKILL (or a crash) after the last commit leaves behind.
 KILLED_BEFORE_RECOUNT = """
 import os, signal, sys
 import django
 django.setup()
-import stories.management.commands.import_stories as command
+import stories.importer.runner as runner
 
 def killed(*args, **kwargs):
     os.kill(os.getpid(), signal.SIGKILL)
 
-command.refresh_counts = killed
+runner.refresh_counts = killed
 from django.core.management import call_command
 call_command("import_stories", *sys.argv[1:])
 """

@@ -1,4 +1,4 @@
-"""The parsing and validation layer alone (stories.importer.documents): no database.
+"""The parsing and validation layer alone (stories.importer.documents, fields, yaml_loader): no database.
 
 Documents are the bundled seed, the 45 real sample documents, the small edge
 cases in tests/data/valid/ and mutations of the seed made here.
@@ -12,8 +12,24 @@ from pathlib import Path
 import pytest
 import yaml
 
-from stories.importer import documents
+from stories.importer import documents, yaml_loader
 from stories.importer.documents import DocumentError, read_document
+from stories.importer.fields import (
+    MAX_IMAGES,
+    MAX_NAME,
+    MAX_SHORT,
+    MAX_TITLE,
+    MAX_TYPE,
+    MAX_URL,
+    InvalidFieldError,
+    clean_domain,
+    clean_images,
+    clean_integer,
+    clean_text,
+    clean_topics,
+    clean_url,
+    unescape_entities,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "data" / "seeds" / "000_8c0de6de77f2d51c.txt"
@@ -327,7 +343,7 @@ def test_entities_in_urls_are_unescaped_once():
     ],
 )  # fmt: skip
 def test_unescape_entities_decodes_like_a_browser_attribute(raw, expected):
-    assert documents.unescape_entities(raw) == expected
+    assert unescape_entities(raw) == expected
 
 
 # --- times ---------------------------------------------------------------------
@@ -503,7 +519,7 @@ def test_a_bad_image_is_dropped_with_a_warning_and_never_sinks_its_article():
 def test_images_beyond_fifty_are_dropped_with_a_warning():
     images = "".join(f'  - url: "https://example.com/{n}.jpg"\n' for n in range(60))
     doc = read(minimal(images="images:\n" + images.rstrip("\n")))
-    assert len(doc.lead.images) == documents.MAX_IMAGES
+    assert len(doc.lead.images) == MAX_IMAGES
     assert doc.warnings == ["images: has 60 images; only the first 50 are kept"]
 
 
@@ -582,7 +598,7 @@ def test_every_anchor_and_alias_is_refused(extra):
 
 
 def test_an_alias_the_text_scan_would_miss_is_refused_while_building():
-    loader = documents.SeedLoader("a: &x [1, 2]\nb: *x\n")
+    loader = yaml_loader.SeedLoader("a: &x [1, 2]\nb: *x\n")
     try:
         with pytest.raises(yaml.YAMLError, match="anchors and aliases are not allowed"):
             loader.get_single_data()
@@ -710,16 +726,16 @@ def test_text_limits_fit_the_database_columns():
     def length(model, name):
         return model._meta.get_field(name).max_length
 
-    assert length(Article, "title") >= documents.MAX_TITLE
-    assert length(Article, "web_url") >= documents.MAX_URL
-    assert length(Article, "amp_url") >= documents.MAX_URL
-    assert length(Article, "type") >= documents.MAX_TYPE
-    assert length(Provider, "name") >= documents.MAX_NAME
-    assert length(Story, "category") >= documents.MAX_SHORT
-    assert length(Topic, "name") >= documents.MAX_SHORT
-    assert length(Topic, "slug") >= documents.MAX_SHORT
+    assert length(Article, "title") >= MAX_TITLE
+    assert length(Article, "web_url") >= MAX_URL
+    assert length(Article, "amp_url") >= MAX_URL
+    assert length(Article, "type") >= MAX_TYPE
+    assert length(Provider, "name") >= MAX_NAME
+    assert length(Story, "category") >= MAX_SHORT
+    assert length(Topic, "name") >= MAX_SHORT
+    assert length(Topic, "slug") >= MAX_SHORT
     assert documents.MAX_RELATED <= 32767  # Coverage.position is a small integer
-    assert read(minimal(title=f'title: "{"x" * documents.MAX_TITLE}"')).lead.title == "x" * documents.MAX_TITLE
+    assert read(minimal(title=f'title: "{"x" * MAX_TITLE}"')).lead.title == "x" * MAX_TITLE
 
 
 @pytest.mark.parametrize(
@@ -770,3 +786,39 @@ def test_paths_in_messages_print_on_one_line_and_store_anywhere():
     assert str(error) == f"{shown}: file is empty"
     doc = read(minimal(), weird)
     assert doc.source_file == shown
+
+
+# --- the layers under documents: the YAML loader and the field cleaners, alone --------------
+
+
+def test_the_yaml_loader_gives_the_fields_or_a_problem_without_a_file_name():
+    data = yaml_loader.read_front_matter(b"---\ntitle: Hello\ncount: 017\nflag: no\n---\nbody\n")
+    assert data == {"title": "Hello", "count": "017", "flag": "no"}  # YAML 1.2: no octal, no "no" boolean
+    with pytest.raises(yaml_loader.FrontMatterError) as info:
+        yaml_loader.read_front_matter(b"---\na: &x 1\nb: *x\n---\n")
+    assert info.value.problem == "YAML anchors and aliases are not allowed (line 2)"
+    with pytest.raises(yaml_loader.FrontMatterError, match=r"^front matter must be a mapping of fields, not a list$"):
+        yaml_loader.read_front_matter(b"---\n- a\n---\n")
+    assert yaml_loader.split_front_matter(b"---\r\nx: 1\r\n---\r\n") == "\nx: 1\r\n"  # CRLF lines too
+
+
+def test_documents_add_the_file_name_to_a_loader_problem():
+    with pytest.raises(DocumentError) as info:
+        documents.parse_front_matter(Path("news/a.md"), b"no fence\n")
+    assert (info.value.path, info.value.field) == ("news/a.md", None)
+    assert str(info.value) == "news/a.md: no front matter: the first line must be ---"
+
+
+def test_a_field_cleaner_names_the_field_as_the_document_spells_it():
+    with pytest.raises(InvalidFieldError) as info:
+        clean_url("ftp://example.com/a", "related[2].webUrl", required=True)
+    assert (info.value.field, info.value.problem) == ("related[2].webUrl", "must be an http or https URL, not ftp: one")
+    assert clean_text({"title": "  Two \n words "}, "title", "related[0].") == "Two words"
+    with pytest.raises(InvalidFieldError) as info:
+        clean_integer({"quality": "high"}, "quality", "related[1].", default=0, minimum=0)
+    assert (info.value.field, info.value.problem) == ("related[1].quality", "must be a whole number, not text")
+    assert clean_domain("WWW.Example.COM.", "provider.domain") == "example.com"
+    assert clean_topics(["AI", "A.I.", "ai"]) == [("ai", "AI")]
+    warnings = []
+    assert clean_images([{"url": "javascript:x"}], "images", warnings) == []
+    assert warnings == ["images[0].url: must be an http or https URL, not javascript: one; image dropped"]

@@ -277,14 +277,14 @@ LOCK_AT_COUNTS_IMPORT = """
 import sys, time
 import django
 django.setup()
-import stories.management.commands.import_stories as command
+import stories.importer.runner as runner
 
-refresh = command.refresh_counts
+refresh = runner.refresh_counts
 def announced_refresh(*args, **kwargs):
     print("refreshing counts", file=sys.stderr, flush=True)
     time.sleep(0.5)
     return refresh(*args, **kwargs)
-command.refresh_counts = announced_refresh
+runner.refresh_counts = announced_refresh
 from django.core.management import call_command
 call_command("import_stories", *sys.argv[1:])
 """

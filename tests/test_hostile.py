@@ -21,7 +21,7 @@ from django.db import DatabaseError, transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from stories.importer import documents, import_paths
+from stories.importer import documents, fields, import_paths, yaml_loader
 from stories.importer import sql as writer_sql
 from stories.importer.documents import DocumentError, StoryData, read_document
 from stories.importer.writer import BatchWriter
@@ -260,7 +260,7 @@ def test_a_file_over_one_megabyte_is_refused_by_size_before_parsing(tmp_path, mo
 
 def test_an_alias_bomb_is_refused_before_any_data_is_built(tmp_path, monkeypatch):
     path = next(p for p in generated(tmp_path) if p.stem == "yaml_alias_bomb_ten_levels")
-    monkeypatch.setattr(documents.SeedLoader, "get_single_data", lambda self: pytest.fail("composed"))
+    monkeypatch.setattr(yaml_loader.SeedLoader, "get_single_data", lambda self: pytest.fail("composed"))
     with pytest.raises(DocumentError, match="anchors and aliases are not allowed"):
         read_document(path)
 
@@ -304,10 +304,10 @@ yaml.__with_libyaml__ = False  # as if PyYAML had been built without libyaml
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "newsreader.settings")
 import django
 django.setup()
-from stories.importer import documents
+from stories.importer import yaml_loader
 from stories.importer.documents import DocumentError, read_document
 import stories.importer.documents  # again: still one warning
-assert documents.SeedLoader.__mro__[1] is yaml.SafeLoader
+assert yaml_loader.SeedLoader.__mro__[1] is yaml.SafeLoader
 for path in sys.argv[1:]:
     try:
         doc = read_document(path)
@@ -432,7 +432,7 @@ def line_mutations(draw):
 
 
 def _seed_data():
-    loader = documents.SeedLoader(documents.split_front_matter("seed", SEED_BYTES))
+    loader = yaml_loader.SeedLoader(yaml_loader.split_front_matter(SEED_BYTES))
     try:
         return loader.get_single_data()
     finally:
@@ -501,7 +501,7 @@ def check_result(raw, name="mutant.md"):
     assert isinstance(doc, StoryData)
     for article in (doc.lead, *doc.related):
         assert article.web_url.split(":", 1)[0].lower() in {"http", "https"}
-        assert article.title and len(article.title) <= documents.MAX_TITLE
+        assert article.title and len(article.title) <= fields.MAX_TITLE
         assert article.published_at.utcoffset().total_seconds() == 0
         assert isinstance(article.quality, int) and not isinstance(article.quality, bool) and article.quality >= 0
         assert isinstance(article.heat, int) and article.heat >= -1

@@ -15,11 +15,14 @@ import pytest
 from django.db import DatabaseError, OperationalError, connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from django.utils.text import slugify
 
 from stories.importer import import_paths, read_document
 from stories.importer import sql as writer_sql
+from stories.importer.derived import derived_fields
+from stories.importer.documents import ArticleData
 from stories.importer.writer import BatchWriter
-from stories.models import Article, Coverage, ImportedDocument, Provider, Story, Topic
+from stories.models import OUTLETS_PREVIEW_SIZE, Article, Coverage, ImportedDocument, Provider, Story, Topic
 from tests.factories import run_import as run
 from tests.test_documents import LEAD_RULES, RELATED_RULES, SEED_LEAD_URL, SEED_RELATED
 
@@ -643,6 +646,66 @@ def test_import_paths_reports_each_problem_through_callbacks(tmp_path):
     report = import_paths([tmp_path, SEED], on_error=lines.append, on_warning=warnings.append)
     assert (report.created, report.failed, report.seen) == (1, 1, 2)
     assert lines == [f"{tmp_path / 'bad.md'}: file is empty"]
+
+
+# --- derived fields (stories.importer.derived) --------------------------------------------
+
+
+def article(title, domain, *, excerpt="", images=(), name=None):
+    return ArticleData(
+        title=title,
+        web_url=f"https://{domain}/{slugify(title)}",
+        published_at=datetime(2024, 1, 1, tzinfo=UTC),
+        provider_name=name or domain.split(".")[0].title(),
+        provider_domain=domain,
+        excerpt=excerpt,
+        images=list(images),
+    )
+
+
+def outlet_of(item):
+    return item.provider_domain, item.provider_name, f"slug-of-{item.provider_domain}"
+
+
+def test_derived_fields_count_outlets_once_and_preview_the_first_few_others():
+    lead = article("Lead: the news!", "lead.example.com", excerpt="What happened.")
+    related = [
+        article("Also the lead's outlet", "lead.example.com"),
+        *(article(f"Item {n}", f"o{n}.example.com", excerpt=f"Excerpt {n}.") for n in range(6)),
+        article("Again o0", "o0.example.com"),
+    ]
+    fields = derived_fields(lead, related, outlet_of)
+    assert fields["slug"] == "lead-the-news"
+    assert fields["coverage_count"] == 8
+    assert fields["outlet_count"] == 7  # the lead's outlet and o0..o5, each once
+    assert fields["outlets_preview"] == [[f"O{n}", f"slug-of-o{n}.example.com"] for n in range(OUTLETS_PREVIEW_SIZE)]
+    assert fields["image"] is None
+    assert fields["search_text"].splitlines()[:4] == [
+        "Lead: the news!",
+        "What happened.",
+        "Also the lead's outlet",
+        "Item 0",
+    ]
+    assert "" not in fields["search_text"].splitlines()  # empty excerpts leave no blank lines
+
+
+def test_derived_fields_take_the_leads_picture_else_the_first_items_and_a_slug_always():
+    picture = {"url": "https://o1.example.com/a.jpg", "width": None, "height": None, "cached": False}
+    related = [article("No picture", "o0.example.com"), article("Picture", "o1.example.com", images=[picture])]
+    assert derived_fields(article("日本語だけ", "lead.example.com"), related, outlet_of)["image"] == picture
+    own = dict(picture, url="https://lead.example.com/own.jpg")
+    fields = derived_fields(article("!!!", "lead.example.com", images=[own]), related, outlet_of)
+    assert fields["image"] == own
+    assert fields["slug"] == "story"  # nothing left of the headline
+    assert derived_fields(article("a-" * 60, "lead.example.com"), [], outlet_of)["slug"] == ("a-" * 40).strip("-")
+
+
+def test_a_story_made_by_the_factories_derives_what_the_import_stored():
+    assert run(SEED)[0] == 0
+    imported = Story.objects.select_related("lead__provider").get()
+    items = [c.article for c in imported.coverage_items.select_related("article__provider").order_by("position")]
+    expected = derived_fields(imported.lead, items, lambda a: (a.provider.domain, a.provider.name, a.provider.slug))
+    assert {name: getattr(imported, name) for name in expected} == expected
 
 
 # --- a real process ----------------------------------------------------------------------

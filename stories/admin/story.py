@@ -2,9 +2,10 @@
 
 Everything on a story comes from its seed document except ``published``, the
 one field editors set. Setting it, by the list's actions or on the change page,
-stamps ``editor_decided_at`` (re-imports then leave the flag alone), records
-who did it in the story's history, recounts the stored per-topic and
-per-outlet counts and, once committed, tells the caches (``content_changed``).
+goes through ``stories.publishing.set_published``, which stamps
+``editor_decided_at`` (re-imports then leave the flag alone), recounts the
+stored per-topic and per-outlet counts and, once committed, tells the caches
+(``content_changed``). The admin records who did it in the story's history.
 """
 
 from django.contrib import admin, messages
@@ -15,15 +16,11 @@ from django.utils import formats, timezone
 from django.utils.html import format_html
 from django.utils.translation import ngettext
 
+from stories import publishing
 from stories.admin.changelist import EstimatedCountPaginator, LargeTableChangeList
 from stories.admin.filters import CategoryFilter, HasImageFilter, LeadProviderFilter, ScoredFilter, TopicFilter
-from stories.counts import refresh_counts
 from stories.models import Coverage, Story
-from stories.signals import content_changed
 
-# Past this many changed stories one full recount beats a recount by id (and its long IN list).
-RECOUNT_ALL_ABOVE = 1000
-UPDATE_CHUNK = 500
 # Long values no list column shows (search_vector only where the model has it).
 LIST_DEFERRED = (
     *(
@@ -50,15 +47,6 @@ def local_time(value):
 def yes_no(value):
     icon = static("admin/img/icon-yes.svg" if value else "admin/img/icon-no.svg")
     return format_html('<img src="{}" alt=""> {}', icon, "Yes" if value else "No")
-
-
-def after_published_changed(story_ids):
-    """Recount what the changed stories touch now; drop caches once the change is committed."""
-    story_ids = list(story_ids)
-    if not story_ids:
-        return
-    refresh_counts(story_ids if len(story_ids) <= RECOUNT_ALL_ABOVE else None)
-    transaction.on_commit(lambda: content_changed.send(sender=Story))
 
 
 # Shown read-only on a story's change page: what the import wrote.
@@ -233,10 +221,10 @@ class StoryAdmin(admin.ModelAdmin):
         if not change:
             super().save_model(request, obj, form, change)
         elif "published" in form.changed_data:
-            obj.editor_decided_at = timezone.now()
-            # Only what the editor set: an import may have refreshed the rest meanwhile.
-            obj.save(update_fields=["published", "editor_decided_at", "updated_at"])
-            after_published_changed([obj.pk])
+            # Only the flag, through the one publishing operation (an import may have refreshed the
+            # rest meanwhile); Django's change view records the history entry after this.
+            decision = publishing.set_published(Story.objects.filter(pk=obj.pk), obj.published)
+            obj.editor_decided_at = decision.decided_at
 
     # --- actions ----------------------------------------------------------
 
@@ -256,23 +244,9 @@ class StoryAdmin(admin.ModelAdmin):
         """
         verb = "Published" if value else "Unpublished"
         action = "publish" if value else "unpublish"
-        now = timezone.now()
-        with transaction.atomic(using=queryset.db):
-            # By subquery: whatever joins or DISTINCT the list's filters added, lock and read plain rows.
-            selected = list(
-                Story.objects.filter(pk__in=queryset.order_by().values("pk"))
-                .select_related("lead")
-                .only("pk", "published", "lead__title")
-                .select_for_update(of=("self",))
-            )
-            changed = [story for story in selected if story.published != value]
-            kept = [story for story in selected if story.published == value]
-            for stories, fields in ((changed, {"published": value, "updated_at": now}), (kept, {})):
-                ids = [story.pk for story in stories]
-                for start in range(0, len(ids), UPDATE_CHUNK):
-                    Story.objects.filter(pk__in=ids[start : start + UPDATE_CHUNK]).update(
-                        editor_decided_at=now, **fields
-                    )
+        with transaction.atomic(using=queryset.db):  # the history with the change, or neither
+            decision = publishing.set_published(queryset, value)
+            changed, kept = decision.changed, decision.kept
             if changed:
                 LogEntry.objects.log_actions(
                     user_id=request.user.pk,
@@ -290,7 +264,6 @@ class StoryAdmin(admin.ModelAdmin):
                         "kept it so (re-imports leave it as it is)."
                     ),
                 )
-            after_published_changed(story.pk for story in changed)
 
         already = verb.lower()
         if changed:

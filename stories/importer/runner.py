@@ -1,9 +1,14 @@
-"""Walk paths, skip what was already imported, parse, write in batches, count.
+"""Walk paths, skip what was already imported, parse, write in batches, count, recount.
 
 Files stream through in batches of ``batch_size``: memory stays flat however
 many there are. A file whose exact bytes were imported before is counted
 unchanged without being parsed. With ``jobs`` > 1, parsing runs in worker
 processes while this process writes.
+
+``import_paths`` is the whole job: after the files it recounts the stored
+per-topic and per-outlet counts and tells the caches (``content_changed``), so
+whoever calls it (the ``import_stories`` command, the benchmark) cannot leave
+either out.
 """
 
 import multiprocessing
@@ -12,8 +17,9 @@ from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
 
-from django.db import reset_queries
+from django.db import DatabaseError, reset_queries
 
+from stories.counts import Recounted, refresh_counts
 from stories.importer.documents import (
     DocumentError,
     content_hash,
@@ -24,6 +30,7 @@ from stories.importer.documents import (
 )
 from stories.importer.sql import no_text, pairs_by_key
 from stories.importer.writer import BatchWriter
+from stories.signals import content_changed
 
 SUFFIXES = {".txt", ".md"}
 BATCH_SIZE = 200
@@ -34,7 +41,9 @@ class ImportReport:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
-    failed: int = 0
+    failed: int = 0  # documents
+    recounted: Recounted | None = None  # what the recount after the files corrected (None: no recount)
+    counts_error: str = ""  # the database's one-line answer when that recount failed
 
     @property
     def seen(self):
@@ -97,14 +106,41 @@ def import_paths(
     on_warning=None,
     on_progress=None,
 ):
-    """Import every document under ``paths``. Returns an ImportReport.
+    """Import every document under ``paths``, then recount and tell the caches. Returns an ImportReport.
 
     ``on_error(line)`` and ``on_warning(line)`` receive one line each, naming
-    the file; ``on_progress(report)`` is called after each batch.
+    the file; ``on_progress(report)`` is called after each batch. A dry run
+    writes nothing, counts included. A recount that fails is not raised: the
+    report says so (``counts_error``), after the documents it did import.
     """
+    report = ImportReport()
+    _import_files(report, paths, dry_run, jobs, batch_size, on_error, on_warning, on_progress)
+    if not dry_run:
+        _recount(report)
+        # After a failed recount too: it may have written some counts before failing.
+        if report.written or report.counts_error or report.recounted.changed:
+            content_changed.send(sender=ImportReport)
+    return report
+
+
+def _recount(report):
+    """Recount every topic and outlet; record what changed, or the database's error.
+
+    Every run recounts, even when no file changed: a run that ended after its last
+    commit and before this point (killed, a lock) left counts that a re-run repairs.
+    The recount writes only the counts that differ, so an unchanged re-run writes nothing.
+    """
+    try:
+        report.recounted = refresh_counts()
+    except DatabaseError as exc:
+        detail = str(exc).strip()
+        report.counts_error = detail.splitlines()[0] if detail else repr(exc)
+
+
+def _import_files(report, paths, dry_run, jobs, batch_size, on_error, on_warning, on_progress):
+    """Parse and write the documents under ``paths``, counting them in ``report``."""
     from stories.models import ImportedDocument
 
-    report = ImportReport()
     writer = BatchWriter()
 
     def fail(line):
@@ -170,7 +206,7 @@ def import_paths(
         while batch := [_read(path) for path in islice(files, batch_size)]:
             to_parse, twins = prepare(batch, {})
             finish(map(_parse, to_parse), twins)
-        return report
+        return
 
     # With jobs: the workers parse the next batch while this process writes the last one.
     with multiprocessing.get_context("fork").Pool(jobs) as pool:
@@ -183,4 +219,3 @@ def import_paths(
             pending = parsing
         if pending:
             finish(pending[0].get(), pending[1])
-    return report

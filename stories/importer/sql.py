@@ -32,6 +32,7 @@ ARTICLE_COLUMNS = [
     "heat",
     "provider",
     "images",
+    "language",
 ]
 STORY_COLUMNS = [
     "lead",
@@ -106,10 +107,11 @@ def _json(value):
 
 
 def upsert_articles(rows):
-    """rows: (title, excerpt, published_at, web_url, amp_url, cdn_amp_url, type, quality, heat, provider_id, images)."""
+    """rows: (title, excerpt, published_at, web_url, amp_url, cdn_amp_url, type, quality, heat, provider_id, images,
+    language)."""
     sql = _upsert_sql(connection.vendor, Article, tuple(ARTICLE_COLUMNS), "web_url", frozenset())
     to_text = _datetime if connection.vendor != "sqlite" else _sqlite_datetime
-    params = [(*row[:2], to_text(row[2]), *row[3:10], _json(row[10])) for row in rows]
+    params = [(*row[:2], to_text(row[2]), *row[3:10], _json(row[10]), row[11]) for row in rows]
     with connection.cursor() as cursor:
         cursor.executemany(sql, params)
 

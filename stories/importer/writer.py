@@ -19,7 +19,8 @@ from django.db import DatabaseError, IntegrityError, OperationalError, connectio
 from django.utils import timezone
 
 from stories.importer import sql
-from stories.models import OUTLETS_PREVIEW_SIZE, Article, Coverage, Provider, Story, Topic
+from stories.importer.derived import derived_fields
+from stories.models import Article, Coverage, Provider, Story, Topic
 
 log = logging.getLogger(__name__)
 
@@ -174,6 +175,7 @@ class BatchWriter:
                     item.heat,
                     providers[item.provider_domain][0],
                     item.images,
+                    item.language,
                 )
         sql.upsert_articles(list(articles.values()))
         return sql.pairs_by_key(Article, "web_url", "id", list(articles), sql.no_text)
@@ -183,20 +185,12 @@ class BatchWriter:
         published = doc.published
         if row is not None and row["editor_decided_at"] is not None:
             published = row["published"]  # editors win over re-imports
-        lead_domain = doc.lead.provider_domain
-        outlets, preview = {lead_domain}, []
-        for item in doc.related:
-            if item.provider_domain not in outlets:
-                outlets.add(item.provider_domain)
-                if len(preview) < OUTLETS_PREVIEW_SIZE:
-                    preview.append([item.provider_name, providers[item.provider_domain][1]])
-        image = next((article.images[0] for article in (doc.lead, *doc.related) if article.images), None)
-        text_parts = [doc.lead.title, doc.lead.excerpt]
-        for item in doc.related:
-            text_parts += [item.title, item.excerpt]
+
+        def outlet(article):
+            return article.provider_domain, article.provider_name, providers[article.provider_domain][1]
+
         return dict(
             lead=article_ids[doc.lead.web_url],
-            slug=_slug(doc.lead.title),
             category=doc.category,
             heat=doc.heat,
             quality=doc.quality,
@@ -204,11 +198,7 @@ class BatchWriter:
             published_at=doc.lead.published_at,
             secured=doc.secured,
             source_file=doc.source_file[-500:],
-            coverage_count=len(doc.related),
-            outlet_count=len(outlets),
-            outlets_preview=preview,
-            image=image,
-            search_text="\n".join(part for part in text_parts if part),
+            **derived_fields(doc.lead, doc.related, outlet),
             search_vector=None,  # filled from search_text on PostgreSQL
             created_at=now,
             updated_at=now,
@@ -263,12 +253,6 @@ def _unique_slugs(domains):
 
 def _short_hash(text):
     return hashlib.blake2b(text.encode(), digest_size=4).hexdigest()
-
-
-def _slug(title):
-    from django.utils.text import slugify
-
-    return slugify(title)[:80].strip("-") or "story"
 
 
 def _first_line(error):

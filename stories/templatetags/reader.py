@@ -3,8 +3,13 @@
 - ``safe_url``: the URL if it is http(s), else "" (only those ever reach href or src).
 - ``jsonld``: a value as JSON for a ``<script type="application/ld+json">`` block.
 - ``reltime``: "3 hours ago"; ``lag``: "4 h earlier"; ``day_label``: "Today".
+- ``lang``: ` lang="ja"` for an article whose language is known.
 - ``{% select field %}``: a ``<select>`` for a form field, rendered in Python (outlet
   lists are long and the template engine is the slow part of a page).
+- ``{% timestamp value %}``: ``<time datetime="(ISO 8601)">11 June 2020, 02:01 UTC</time>``.
+- ``dimensions``: ` width="640" height="480"` for a picture whose size is known.
+- ``{% outlet_link name slug %}``: an outlet's name linked to its page (the plain name when
+  the slug makes no address).
 """
 
 import datetime
@@ -17,8 +22,11 @@ from urllib.parse import urlsplit
 from django import template
 from django.core.serializers.json import DjangoJSONEncoder
 from django.urls import NoReverseMatch, get_script_prefix, reverse
-from django.utils import timezone
+from django.utils import formats, timezone
+from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import mark_safe
+
+from stories.languages import UNKNOWN_LANGUAGE
 
 register = template.Library()
 
@@ -128,15 +136,36 @@ def day_label(day, today):
 @register.filter
 def utc(value):
     """A datetime for readers: "11 June 2020, 02:01 UTC" (the site's time zone)."""
-    if not value:
-        return ""
-    local = timezone.localtime(value)
+    return _readers_time(timezone.localtime(value)) if value else ""
+
+
+def _readers_time(local):
     return f"{local.day} {local:%B %Y, %H:%M} {local.tzname()}"
 
 
 @register.filter
 def iso(value):
     return timezone.localtime(value).isoformat() if value else ""
+
+
+# Safe: a constant.
+_NO_TIME = mark_safe('<time datetime=""></time>')  # nosec
+
+
+@register.simple_tag
+def timestamp(value):
+    """A ``<time>`` element: the machine-readable ``iso`` time in its attribute, the reader's ``utc`` time as text.
+
+    Built with plain ``html.escape`` (what Django's escape does) rather than ``format_html``:
+    a list page shows dozens of these.
+    """
+    if not value:
+        return _NO_TIME
+    local = timezone.localtime(value)
+    # Safe: both values are escaped.
+    return mark_safe(  # noqa: S308  # nosec
+        f'<time datetime="{html.escape(local.isoformat())}">{html.escape(_readers_time(local))}</time>'
+    )
 
 
 # --- forms --------------------------------------------------------------------
@@ -195,6 +224,35 @@ def provider_url(slug):
         return ""
 
 
+@register.simple_tag
+def outlet_link(name, slug):
+    """An outlet's name as a link to its page; the name alone (escaped) when ``slug`` makes no address."""
+    url = provider_url(slug)
+    return format_html('<a href="{}">{}</a>', url, name) if url else conditional_escape(name)
+
+
 @functools.lru_cache(maxsize=4096)  # reverse() costs tens of microseconds; a page asks for dozens
 def _reverse_once(script_prefix, viewname, slug=None):
     return reverse(viewname, kwargs={"slug": slug} if slug is not None else None)
+
+
+# --- pictures -----------------------------------------------------------------
+
+
+@register.filter
+def dimensions(image):
+    """The ``width`` and ``height`` attributes of a picture (a dict: url, width, height); none unless both are set."""
+    width, height = (image.get("width"), image.get("height")) if isinstance(image, dict) else (None, None)
+    if not (width and height):
+        return ""
+    return format_html(' width="{}" height="{}"', formats.localize(width), formats.localize(height))
+
+
+# --- languages ----------------------------------------------------------------
+
+
+@register.filter
+def lang(article):
+    """The ``lang`` attribute for an article's headline and excerpt; none when unknown (the page's English holds)."""
+    code = article.language
+    return "" if code == UNKNOWN_LANGUAGE else format_html(' lang="{}"', code)

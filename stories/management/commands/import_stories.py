@@ -1,12 +1,16 @@
+"""``manage.py import_stories PATH...``: options in, lines out; ``import_paths`` does the work.
+
+The import, the recount of the stored counts and the signal to the caches all
+happen in ``stories.importer.runner.import_paths``; this command only parses the
+options and prints what the report says.
+"""
+
 import sys
 import time
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import DatabaseError
 
-from stories.counts import refresh_counts
 from stories.importer import import_paths
-from stories.signals import content_changed
 
 
 class Command(BaseCommand):
@@ -43,27 +47,17 @@ class Command(BaseCommand):
         )
         if show_progress:
             self.stderr.write("")
-        counts_failed = False
-        if not dry_run:
-            # Every run recounts, even when no file changed: a run that ended after its last
-            # commit and before this point (killed, a lock) left counts that a re-run repairs.
-            # The recount writes only the counts that differ, so an unchanged re-run writes nothing.
-            recounted = None
-            try:
-                recounted = refresh_counts()
-            except DatabaseError as exc:
-                counts_failed = True
-                detail = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
-                done = "the stories are imported; " if report.written else ""
-                self.stderr.write(
-                    f"refreshing counts: database: {detail}; {done}run the command again "
-                    "(it recounts every topic and outlet even when no file changed)"
-                )
-            if report.written or counts_failed or recounted.changed:  # a failed recount may have written some
-                content_changed.send(sender=self.__class__)
-            if recounted is not None and verbosity > 1:
-                self.stdout.write(f"counts: {recounted.topics} topics and {recounted.providers} outlets corrected")
-        if verbosity > 0 or report.failed or counts_failed:
+        if report.counts_error:
+            done = "the stories are imported; " if report.written else ""
+            self.stderr.write(
+                f"refreshing counts: database: {report.counts_error}; {done}run the command again "
+                "(it recounts every topic and outlet even when no file changed)"
+            )
+        if report.recounted is not None and verbosity > 1:
+            recounted = report.recounted
+            self.stdout.write(f"counts: {recounted.topics} topics and {recounted.providers} outlets corrected")
+        failed = report.failed or report.counts_error
+        if verbosity > 0 or failed:
             self.stdout.write(report.summary(dry_run=dry_run))
-        if report.failed or counts_failed:
+        if failed:
             sys.exit(1)

@@ -1,0 +1,77 @@
+"""Story cards: the rendered card of each story in a list, from the card cache, and day groups of cards.
+
+A card is cached by story, update time, heading level and the content
+generation (stories/caching.py): any import or publish renews every card. A
+cached card holds no per-request state; ``story_cards()`` puts in the relative
+time ("3 hours ago") and takes ``loading="lazy"`` off the page's first picture.
+"""
+
+from django.core.cache import cache
+from django.template.loader import get_template
+from django.utils import timezone
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
+
+from stories.caching import generation
+from stories.models import Story
+from stories.templatetags.reader import day_label, relative_time
+
+CARD_TEMPLATE = "includes/story_card.html"
+CARD_SECONDS = 600
+RELTIME_MARK = "<!--reltime-->"  # data is escaped, so this can only come from the template
+
+
+def card_key(story, heading, content_generation):
+    """The cache key of a story's card: a new update, heading level or content generation is a new card."""
+    return f"card:{content_generation}:{story.pk}:{story.updated_at.timestamp()}:{heading}"
+
+
+def story_cards(stories, *, heading="h3", now=None):
+    """Rendered story cards for ``stories``, in order, from the cache where possible.
+
+    The stories need only their id, update and publication times
+    (``for_card_keys()``): the cards missing from the cache are loaded whole,
+    with their topics, in two queries. A story deleted since the list was read
+    gets an empty card.
+    """
+    if not stories:
+        return []
+    now = now or timezone.now()
+    current = generation()
+    keys = {story.pk: card_key(story, heading, current) for story in stories}
+    found = cache.get_many(list(keys.values()))
+    missing = [story.pk for story in stories if keys[story.pk] not in found]
+    if missing:
+        # By primary key, not through the list's filters: SQLite would walk the published index instead.
+        loaded = Story.objects.for_cards().prefetch_related("topics").in_bulk(missing)
+        card = get_template(CARD_TEMPLATE)
+        fresh = {keys[pk]: str(card.render({"story": story, "heading": heading})) for pk, story in loaded.items()}
+        cache.set_many(fresh, CARD_SECONDS)
+        found.update(fresh)
+    cards, eager = [], True
+    for story in stories:
+        html = found.get(keys[story.pk])
+        if html is None:  # deleted since the list was read
+            cards.append("")
+            continue
+        html = html.replace(RELTIME_MARK, escape(relative_time(story.published_at, now)), 1)
+        if eager and ' loading="lazy"' in html:  # the first picture is likely in view: load it at once
+            html, eager = html.replace(' loading="lazy"', "", 1), False
+        # Safe: rendered by our own template with autoescaping.
+        cards.append(mark_safe(html))  # noqa: S308  # nosec
+    return cards
+
+
+def day_groups(stories, cards, now):
+    """Cards under day headings ("Today", "Yesterday", dates) in the site's time zone.
+
+    A list of dicts (day, label, cards), newest day first when the stories are.
+    """
+    today = timezone.localdate(now)
+    groups = []
+    for story, card in zip(stories, cards, strict=True):
+        day = timezone.localdate(story.published_at)
+        if not groups or groups[-1]["day"] != day:
+            groups.append({"day": day, "label": day_label(day, today), "cards": []})
+        groups[-1]["cards"].append(card)
+    return groups

@@ -1,0 +1,168 @@
+"""Directories of topics and outlets with published stories, and an outlet's aggregates.
+
+Everything here is the same for every reader until the content changes, so it
+is cached under the content generation (stories/caching.py): any import or
+publish makes new entries at once, and the time limits only bound how long an
+unused entry lingers.
+
+- ``topic_directory()``, ``provider_directory()``: the small lists behind the
+  filter choices, the topic index and the feeds' lookups by slug
+  (``find_topic()``, ``find_provider()``).
+- ``outlet_summary()``: an outlet page's aggregates (who appears beside it,
+  ``appears_beside()``, and the latest stories it covered).
+"""
+
+from django.core.cache import cache
+from django.db.models import Q
+
+from stories.caching import generation
+from stories.models import Article, Coverage, Provider, Story, Topic
+
+DIRECTORY_SECONDS = 300  # at most; any content change makes new ones at once (the cache generation)
+OUTLET_SUMMARY_SECONDS = 300  # likewise
+COVERED_LIST_SIZE = 10  # an outlet page's "latest stories it covered"
+BESIDE_WINDOW = 200  # an outlet page's "appears beside" looks at the stories of its latest 200 articles
+BESIDE_SIZE = 8
+
+TOPIC_FIELDS = ("id", "slug", "name", "story_count")
+OUTLET_FIELDS = ("id", "name", "slug", "domain", "led_count", "covered_count")
+
+
+def topics_with_stories():
+    """Topics with at least one published story (the stored count is of published stories)."""
+    return Topic.objects.filter(story_count__gt=0)
+
+
+def providers_with_stories():
+    """Outlets that led or covered at least one published story (the stored counts are of published stories)."""
+    return Provider.objects.filter(Q(led_count__gt=0) | Q(covered_count__gt=0))
+
+
+# --- the directories -----------------------------------------------------------
+
+
+def topic_directory():
+    """Topics with published stories, by name: a list of dicts (id, slug, name, story_count)."""
+    key = f"directory:topics:{generation()}"
+    topics = cache.get(key)
+    if topics is None:
+        topics = list(topics_with_stories().order_by("name", "id").values(*TOPIC_FIELDS))
+        cache.set(key, topics, DIRECTORY_SECONDS)
+    return topics
+
+
+def provider_directory():
+    """Outlets with published stories, by name: a list of dicts (id, slug, name, led_count, covered_count)."""
+    key = f"directory:providers:{generation()}"
+    providers = cache.get(key)
+    if providers is None:
+        providers = list(
+            providers_with_stories().order_by("name", "id").values("id", "slug", "name", "led_count", "covered_count")
+        )
+        cache.set(key, providers, DIRECTORY_SECONDS)
+    return providers
+
+
+def find_topic(slug):
+    """The directory's dict of the topic with this slug, or None."""
+    return next((topic for topic in topic_directory() if topic["slug"] == slug), None)
+
+
+def find_provider(slug):
+    """The directory's dict of the outlet with this slug, or None."""
+    return next((provider for provider in provider_directory() if provider["slug"] == slug), None)
+
+
+def topic_with_stories(slug):
+    """A topic page's topic dict: from the directory, else from the database; None when it has no story.
+
+    A topic may be newer than the cached directory; made-up slugs cost one small query.
+    """
+    topic = find_topic(slug)
+    if topic is None:
+        topic = topics_with_stories().filter(slug=slug).values(*TOPIC_FIELDS).first()
+    return topic
+
+
+def most_stories_first(topics):
+    """The directory's topics ordered for the topic index: most stories first, then by name."""
+    return sorted(topics, key=lambda topic: (-topic["story_count"], topic["name"].lower()))
+
+
+# --- an outlet's aggregates ----------------------------------------------------
+
+
+def appears_beside(provider_slug):
+    """Who appears beside an outlet, from ONE query over a bounded window, never the whole table.
+
+    The window is the stories of the outlet's latest ``BESIDE_WINDOW`` articles
+    (stories it led or covered), found through the article index (provider,
+    -published_at). The query returns (story, published, outlet) rows for the
+    leads and coverage of those stories; the outlet itself is among them, which
+    gives the page its outlet without another query. Drafts are dropped here,
+    not in SQL, so that SQLite keeps to the primary keys instead of scanning the
+    published-stories index. Returns (provider dict or None, [(outlet dict,
+    shared story count), ...]).
+    """
+    provider_id = Provider.objects.filter(slug=provider_slug).values("id")[:1]
+    articles = Article.objects.filter(provider_id=provider_id).order_by("-published_at").values("id")[:BESIDE_WINDOW]
+    window = (
+        Story.objects.filter(lead_id__in=articles)
+        .order_by()
+        .values("pk")
+        .union(Coverage.objects.filter(article_id__in=articles).order_by().values("story_id"))
+    )
+    leads = (
+        Story.objects.filter(pk__in=window)
+        .order_by()
+        .values_list("pk", "published", *(f"lead__provider__{f}" for f in OUTLET_FIELDS))
+    )
+    coverage = (
+        Coverage.objects.filter(story_id__in=window)
+        .order_by()
+        .values_list("story_id", "story__published", *(f"article__provider__{f}" for f in OUTLET_FIELDS))
+    )
+    stories_by_outlet, outlets = {}, {}
+    for story_id, published, *values in leads.union(coverage):
+        if not published:
+            continue
+        outlet_id = values[0]
+        if outlet_id not in outlets:
+            outlets[outlet_id] = dict(zip(OUTLET_FIELDS, values, strict=True))
+        stories_by_outlet.setdefault(outlet_id, set()).add(story_id)
+    provider = next((outlet for outlet in outlets.values() if outlet["slug"] == provider_slug), None)
+    if provider is None:
+        return None, []
+    beside = sorted(
+        ((outlet, len(stories_by_outlet[pk])) for pk, outlet in outlets.items() if pk != provider["id"]),
+        key=lambda pair: (-pair[1], pair[0]["name"].lower()),
+    )
+    return provider, beside[:BESIDE_SIZE]
+
+
+def outlet_summary(slug):
+    """An outlet's dict, who appears beside it and the latest stories it covered (led by others).
+
+    Two aggregate queries over big tables, the same for every reader until the
+    content changes: kept in the cache under the content generation, like the
+    topic and outlet directories. None for an outlet with no published story.
+    """
+    key = f"outlet:{generation()}:{slug}"
+    summary = cache.get(key)
+    if summary is not None:
+        return summary
+    provider, beside = appears_beside(slug)
+    if provider is None:  # rare: only its latest articles' stories are drafts (one more query then)
+        provider = providers_with_stories().filter(slug=slug).values(*OUTLET_FIELDS).first()
+    if provider is None:  # not cached: made-up slugs must not fill the cache
+        return None
+    covered = (
+        Story.objects.published()
+        .covered_by(provider["id"])
+        .exclude(lead__provider_id=provider["id"])
+        .for_cards()
+        .newest_first()[:COVERED_LIST_SIZE]
+    )
+    summary = {"provider": provider, "beside": beside, "covered": list(covered)}
+    cache.set(key, summary, OUTLET_SUMMARY_SECONDS)
+    return summary
