@@ -82,6 +82,7 @@ echo "== wapiti: crawl $CRAWL_SECONDS s, then $ATTACK_SECONDS s for each of $SCA
 # and the same filters are attacked on the search page, the topic pages and the search feeds
 # (issue 14's 500s), which are start URLs.
 base="http://127.0.0.1:$port"
+rm -f "$SCAN_DIR/report.txt" # an earlier run's report must not speak for this one
 timeout "$limit" "$SCAN_DIR/wapiti-venv/bin/wapiti" -u "$base/" --scope folder -x "$base/admin/*" -x "$base/?*" \
   -s "$base/feeds/search.rss?q=news&topic=ai" -s "$base/feeds/search.atom?q=news" -s "$base/search/?q=news" \
   -m "$SCAN_MODULES" --tasks 8 -S paranoid \
@@ -89,17 +90,26 @@ timeout "$limit" "$SCAN_DIR/wapiti-venv/bin/wapiti" -u "$base/" --scope folder -
   --store-session "$SCAN_DIR/session" --store-config "$SCAN_DIR/config" \
   -f txt -o "$SCAN_DIR/report.txt" >"$SCAN_DIR/wapiti.log" 2>&1 || {
   status=$?
-  tail -n 30 "$SCAN_DIR/wapiti.log"
-  echo "FAIL: wapiti exited with status $status"
-  exit 1
+  # 124: stopped by the time limit (wapiti's crawl limit is loose: one run here crawled past
+  # it). The scan is bounded by design; what it sent is checked below all the same.
+  if [ "$status" != 124 ]; then
+    tail -n 30 "$SCAN_DIR/wapiti.log"
+    echo "FAIL: wapiti exited with status $status"
+    exit 1
+  fi
+  echo "(wapiti stopped at the $limit s limit: checking the requests it sent)"
 }
 kill "$server"
 wait "$server" 2>/dev/null || true
 trap - EXIT
 
 echo "== results ($(($(date +%s) - started)) s in all; logs and wapiti's report in $SCAN_DIR)"
-found=$(awk '/^Summary of/ { on = 1 } on && /:[[:space:]]+[1-9][0-9]*$/' "$SCAN_DIR/report.txt")
-echo "${found:-wapiti reported no vulnerability and no anomaly}" # reported, not failed on: findings are read by a person
+if [ -f "$SCAN_DIR/report.txt" ]; then
+  found=$(awk '/^Summary of/ { on = 1 } on && /:[[:space:]]+[1-9][0-9]*$/' "$SCAN_DIR/report.txt")
+  echo "${found:-wapiti reported no vulnerability and no anomaly}" # reported, not failed on: findings are read by a person
+else
+  echo "no wapiti report (stopped at the time limit)"
+fi
 requests=$(wc -l <"$access_log")
 echo "$requests requests; by status:"
 cut -d' ' -f1 "$access_log" | sort | uniq -c | sort -rn
