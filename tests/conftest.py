@@ -1,6 +1,8 @@
 import pytest
 from django.core.cache import cache
 
+from stories.signals import content_changed
+
 
 @pytest.fixture(autouse=True)
 def _clear_cache():
@@ -23,3 +25,16 @@ def _own_content_generation(settings, _generation_file):
     another's page cache in the middle of a test.
     """
     settings.CONTENT_GENERATION_FILE = _generation_file
+
+
+@pytest.fixture
+def signals():
+    """The senders of the content_changed signals sent while the test runs."""
+    sent = []
+
+    def receiver(sender, **kwargs):
+        sent.append(sender)
+
+    content_changed.connect(receiver, weak=False)
+    yield sent
+    content_changed.disconnect(receiver)

@@ -17,7 +17,6 @@ from django.urls import reverse
 from stories.admin import changelist
 from stories.admin import filters as admin_filters
 from stories.models import Article, Provider, Story, Topic
-from stories.signals import content_changed
 from tests.factories import make_article, make_provider, make_story, make_topic
 
 PASSWORD = "Quill-and-ink-for-the-night-desk-42"
@@ -159,18 +158,6 @@ def viewer(db):
     user = get_user_model().objects.create_user("victor", password=PASSWORD, is_staff=True)
     user.user_permissions.add(*Permission.objects.filter(content_type__app_label="stories", codename="view_story"))
     return user
-
-
-@pytest.fixture
-def signals():
-    sent = []
-
-    def receiver(sender, **kwargs):
-        sent.append(sender)
-
-    content_changed.connect(receiver, weak=False)
-    yield sent
-    content_changed.disconnect(receiver)
 
 
 # --- publish / unpublish ----------------------------------------------------

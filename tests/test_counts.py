@@ -18,7 +18,6 @@ from stories.caching import generation
 from stories.counts import Recounted, refresh_counts
 from stories.importer import ImportReport, import_paths
 from stories.models import Coverage, Provider, Story, Topic
-from stories.signals import content_changed
 from tests.dbutil import PROJECT, manage_env, query, run_manage, scratch_database
 from tests.factories import make_provider, make_story, run_import
 
@@ -54,19 +53,6 @@ def recounted():
 def zero_every_count():
     Topic.objects.update(story_count=0)
     Provider.objects.update(led_count=0, covered_count=0)
-
-
-@pytest.fixture
-def signals():
-    """The content_changed signals sent while the test runs."""
-    sent = []
-
-    def receiver(**kwargs):
-        sent.append(kwargs["sender"])
-
-    content_changed.connect(receiver, weak=False)
-    yield sent
-    content_changed.disconnect(receiver)
 
 
 def shown(response):

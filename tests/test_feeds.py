@@ -231,10 +231,8 @@ def test_items_name_their_language(client):
 
 
 @pytest.mark.parametrize("character", ["\x00", "\x01", "\x1b", "\x7f", "\ufffe"])
-def test_search_feed_titles_leave_out_what_xml_cannot_carry(client, stories, character):
+def test_search_feeds_refuse_words_xml_cannot_carry(client, stories, character):
     for kind in ("rss", "atom"):
         response = client.get(f"/feeds/search.{kind}", {"q": f"newest{character}"})
-        assert response.status_code in (200, 400), response.status_code  # refused, or served without it
-        if response.status_code == 200:
-            feed = parse(client, f"/feeds/search.{kind}", {"q": f"newest{character}"})
-            assert feed.feed.title == "Newsreader: “newest”" and len(feed.entries) == 1
+        assert response.status_code == 400, response.status_code  # refused before the feed (query_guard.py)
+        assert "The search words hold" in response.content.decode()

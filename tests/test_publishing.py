@@ -9,25 +9,11 @@ from django.test.utils import CaptureQueriesContext
 
 from stories import publishing
 from stories.models import Provider, Story, Topic
-from stories.signals import content_changed
 from tests.factories import make_provider, make_story, make_topic
 
 pytestmark = pytest.mark.django_db
 
 DECIDED = datetime(2024, 6, 1, 9, 30, tzinfo=UTC)
-
-
-@pytest.fixture
-def signals():
-    """The senders of the content_changed signals sent while the test runs."""
-    sent = []
-
-    def receiver(sender, **kwargs):
-        sent.append(sender)
-
-    content_changed.connect(receiver, weak=False)
-    yield sent
-    content_changed.disconnect(receiver)
 
 
 @pytest.fixture
