@@ -1,6 +1,7 @@
 """Page benchmark: gunicorn (2 sync workers) under wrk, against a trivial view's ceiling.
 
     python bench/bench_pages.py [--stories 100000] [--small 10000] [--seconds 10] [--runs 3] [--cpu-only]
+    python bench/bench_pages.py --search-only [--stories 100000]
 
 Builds (once, cached under $BENCH_DIR) databases of published stories with 10
 coverage items each, through the importer. Then for page caching off and on:
@@ -24,6 +25,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 HERE = Path(__file__).resolve().parent
 PROJECT = HERE.parent
@@ -75,10 +77,61 @@ print(json.dumps({
     "topic": topic.get_absolute_url(),
     "provider": provider.get_absolute_url(),
     "search": "/search/?q=facial+recognition",
+    **json.loads(SEARCH_URLS_JSON),
     "page_500": "/?after=" + cursor,
     "ceiling": "/bench/ok",
 }))
 """
+
+# Search in every script (bench/make_corpus.py gives 1 lead in 20 a Japanese or Chinese headline):
+# a common and a rare substring of 3+ characters (the trigram index), of 2 (the scan), and a mixed query.
+SEARCH_QUERIES = {
+    "search_cjk_common": "新型コロナ",
+    "search_cjk_rare": "佐々木",
+    "search_cjk_2_common": "東京",
+    "search_cjk_2_rare": "朗希",
+    "search_mixed": "facial 東京",
+}
+SEARCH_URLS = {name: "/search/?q=" + quote(query) for name, query in SEARCH_QUERIES.items()}
+URLS_SCRIPT = URLS_SCRIPT.replace("SEARCH_URLS_JSON", repr(json.dumps(SEARCH_URLS)))
+
+# Runs inside Django: for each search URL, the CPU and wall ms of a request (every cache cold but
+# the cards'), and what the page says of its count.
+SEARCH_SCRIPT = """
+import json, re, sys, time
+from django.test import Client
+urls = json.loads(sys.argv[1])
+client = Client()
+out = {}
+for name, url in urls.items():
+    body = client.get(url).content.decode()
+    count = re.search(r'class="match-count"[^>]*>([^<]*)<', body)
+    cpu, wall = [], []
+    for rep in range(7):
+        started, clock = time.process_time(), time.perf_counter()
+        assert client.get(url).status_code == 200, url
+        cpu.append((time.process_time() - started) * 1000)
+        wall.append((time.perf_counter() - clock) * 1000)
+    out[name] = {"cpu_ms": round(sorted(cpu)[3], 1), "wall_ms": round(sorted(wall)[3], 1),
+                 "count": count.group(1).strip() if count else "none"}
+print(json.dumps(out))
+"""
+
+
+def search_only(args):
+    """--search-only: the search URLs' cost on the large database, merged into latest.json as "search"."""
+    large = build_database(args.stories)
+    urls = {"search": "/search/?q=facial+recognition", **SEARCH_URLS}
+    results = django_script(server_env(large, cache_seconds=0), SEARCH_SCRIPT, json.dumps(urls))
+    print(json.dumps(results, indent=1, ensure_ascii=False), flush=True)
+    out = HERE / "results" / "latest.json"
+    merged = json.loads(out.read_text()) if out.exists() else {}
+    merged["search"] = {"stories": args.stories, "queries": {**SEARCH_QUERIES}, "results": results}
+    merged["search_measured_at"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps(merged, indent=1, ensure_ascii=False))
+    print(f"wrote {out}")
+
 
 # Runs inside Django: CPU ms per request for each URL through the test client.
 CPU_SCRIPT = """
@@ -200,8 +253,12 @@ def main():
     parser.add_argument(
         "--cpu-only", action="store_true", help="measure CPU ms per request only; keep the last load figures"
     )
+    parser.add_argument("--search-only", action="store_true", help="measure the search pages only")
     args = parser.parse_args()
     BENCH_DIR.mkdir(parents=True, exist_ok=True)
+    if args.search_only:
+        search_only(args)
+        return
 
     large = build_database(args.stories)
     small = build_database(args.small)

@@ -90,6 +90,30 @@ def outlets(count=400):
     return result
 
 
+# Search in every script: one lead in CJK_EVERY has a Japanese or Chinese headline, from its own
+# random stream (the Latin documents stay byte for byte the same). Each word of CJK_WORDS is in
+# about a quarter of them (新型コロナ, 東京: common substrings); CJK_RARE is in one lead in
+# CJK_RARE_EVERY (佐々木, 朗希: rare substrings of 3 and 2 characters).
+CJK_EVERY = 20
+CJK_RARE_EVERY = 20_000
+CJK_RARE = "佐々木朗希"
+CJK_WORDS = [
+    "東京", "大阪", "新型コロナ", "人工知能", "顔認証", "警察", "規制", "研究者", "企業", "発表",
+    "北京", "上海", "泰国", "签署", "协定", "数据", "隐私", "机器人", "芯片", "投资",
+]  # fmt: skip
+
+
+def cjk_headline(index):
+    """The Japanese or Chinese headline of document ``index``, or None for a Latin one."""
+    if index % CJK_EVERY:
+        return None
+    rng = random.Random(f"cjk-{index}")
+    words = [rng.choice(CJK_WORDS) for _ in range(rng.randint(4, 8))]
+    if index % CJK_RARE_EVERY == 0:
+        words.insert(1, CJK_RARE)
+    return "、".join(words) + "。"
+
+
 def sentence(rng, words):
     text = " ".join(rng.choice(WORDS) for _ in range(words))
     return text[0].upper() + text[1:]
@@ -131,6 +155,9 @@ def document(index, rng, pool):
     lead_outlet = rng.choice(all_outlets)
     lines = ["---", "category: news"]
     lead = article_lines(rng, lead_outlet, when, 0, f"story-{index}", rng.randint(0, 150))
+    headline = cjk_headline(index)
+    if headline:
+        lead[0] = f"title: {quoted(headline)}"
     lines += lead[:7]
     lines.append(f"quality: {rng.randint(0, 150)}")
     lines.append(f"heat: {rng.choice([-1, -1, rng.randint(0, 150)])}")

@@ -32,9 +32,11 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.core.cache import cache
 from django.dispatch import receiver
+from django.http import HttpResponsePermanentRedirect
 from django.utils.cache import patch_vary_headers
 from django.utils.encoding import escape_uri_path
 
+from stories.muting import canonical_mute_url
 from stories.signals import content_changed
 
 GENERATION_KEY = "content-generation"
@@ -101,9 +103,10 @@ def _is_anonymous(request):
 
 
 # Every query parameter a cached page reads: the lists' search words, sort, filters
-# (StoryFilter's, kept in step by a test) and cursors, the story page's order, a sitemap's page.
+# (StoryFilter's, kept in step by a test) and cursors, the story page's order, a sitemap's page,
+# the muted outlets (``mute``: every page, one comma-separated value, see stories/muting.py).
 PAGE_PARAMS = frozenset(
-    {"q", "sort", "topic", "provider", "exclude_provider", "category", "type", "since", "until", "min_quality"}
+    {"q", "sort", "topic", "provider", "mute", "category", "type", "since", "until", "min_quality"}
     | {"after", "before", "order", "p"}
 )
 
@@ -132,6 +135,11 @@ def cache_public_page(view):
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
+        # Muted outlets named any other way (repeated mute=, the old exclude_provider) go to
+        # the one ?mute=a,b form: one page, one cache entry, whatever the reader's links said.
+        canonical = canonical_mute_url(request) if request.method in ("GET", "HEAD") else None
+        if canonical is not None:
+            return HttpResponsePermanentRedirect(canonical)
         seconds = settings.PAGE_CACHE_SECONDS
         if seconds <= 0 or request.method not in ("GET", "HEAD") or not _is_anonymous(request):
             return view(request, *args, **kwargs)

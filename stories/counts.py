@@ -1,8 +1,8 @@
 """Stored counts that public pages show, so no public page counts over a whole table.
 
 Called after every import (whether or not it wrote anything, so that a re-run repairs
-counts an interrupted run left behind) and after editors publish or unpublish; never
-from save().
+counts an interrupted run left behind), after editors publish or unpublish and after
+they take down or restore a coverage item (stories.takedown); never from save().
 """
 
 from typing import NamedTuple
@@ -42,9 +42,12 @@ def _topic_counts():
 
 def _provider_counts():
     led = Story.objects.filter(published=True, lead__provider_id=OuterRef("pk"))
-    # A story counts once per outlet however many of its items the outlet wrote.
+    # A story counts once per outlet however many of its items the outlet wrote; items an
+    # editor took down (stories.takedown) count for nothing (one filter(): the same join).
     covered = (
-        Story.objects.filter(published=True, coverage_items__article__provider_id=OuterRef("pk"))
+        Story.objects.filter(
+            published=True, coverage_items__hidden=False, coverage_items__article__provider_id=OuterRef("pk")
+        )
         .order_by()
         .values("coverage_items__article__provider_id")
         .annotate(n=Count("pk", distinct=True))
@@ -93,7 +96,7 @@ def refresh_counts(story_ids=None):
     topic_counts = {pk: (n,) for pk, n in _tally(links, "topic_id", Count("pk")).items()}
     led_by = _tally(Story.objects.filter(published=True), "lead__provider_id", Count("pk"))
     # A story counts once per outlet however many of its items the outlet wrote.
-    covering = Coverage.objects.filter(story__published=True)
+    covering = Coverage.objects.shown().filter(story__published=True)
     covered_by = _tally(covering, "article__provider_id", Count("story_id", distinct=True))
     provider_counts = {pk: (led_by.get(pk, 0), covered_by.get(pk, 0)) for pk in led_by.keys() | covered_by.keys()}
     return Recounted(
@@ -109,6 +112,7 @@ def _refresh_touched(story_ids):
         return Recounted(0, 0)
     topics = Story.topics.through.objects.filter(story_id__in=story_ids).values("topic_id")
     lead_providers = Story.objects.filter(pk__in=story_ids).order_by().values("lead__provider_id")
+    # Hidden items too: the outlet of an item just taken down must lose the story.
     coverage_providers = Coverage.objects.filter(story_id__in=story_ids).order_by().values("article__provider_id")
     providers = lead_providers.union(coverage_providers)
     return Recounted(

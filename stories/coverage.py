@@ -24,8 +24,8 @@ class CoverageRow:
     others: list = field(default_factory=list)
 
 
-def coverage_rows(story, order):
-    """The story's coverage, one row per outlet, ordered by "quality" (default) or "time".
+def coverage_rows(story, order, muted=()):
+    """The story's coverage, one row per outlet, ordered by "quality" (default) or "time"; no row for a ``muted`` slug.
 
     Best item of an outlet: highest quality, ties to the earliest. Each item gets
     ``lag``: how much earlier or later it came than the headline article.
@@ -34,6 +34,8 @@ def coverage_rows(story, order):
     by_outlet = {}
     for item in story.coverage_items.all():
         article = item.article
+        if article.provider.slug in muted:
+            continue
         article.lag = lead_lag(article.published_at, lead_time)
         by_outlet.setdefault(article.provider_id, []).append(article)
     rows = []
@@ -64,8 +66,19 @@ def first_reporter(story):
     return first, lead_lag(first.published_at, story.lead.published_at)
 
 
-def related_stories(story):
+def shown_outlets(story, rows, muted=()):
+    """The outlets a story page counts, by slug: the lead's and those of its rows, none ``muted``.
+
+    The same count as a card's (``cards.card_context``): every distinct outlet, the lead's included.
+    """
+    slugs = dict.fromkeys([story.lead.provider.slug, *(row.provider.slug for row in rows)])
+    return [slug for slug in slugs if slug not in muted]
+
+
+def related_stories(story, muted=()):
     """At most five other published stories on the story's topics from around its time, newest first: one query.
+
+    Stories led by a ``muted`` outlet are left out.
 
     The window (RELATED_WINDOW either side of the story) bounds the index walk of
     ``on_topics`` when the topics are rare, whatever the size of the archive.
@@ -73,9 +86,9 @@ def related_stories(story):
     topic_ids = [topic.pk for topic in story.topics.all()]
     if not topic_ids:
         return []
+    stories = Story.objects.published().exclude(lead__provider__slug__in=muted) if muted else Story.objects.published()
     return list(
-        Story.objects.published()
-        .filter(
+        stories.filter(
             published_at__gte=story.published_at - RELATED_WINDOW,
             published_at__lte=story.published_at + RELATED_WINDOW,
         )

@@ -8,19 +8,27 @@ unused entry lingers.
 - ``topic_directory()``, ``provider_directory()``: the small lists behind the
   filter choices, the topic index and the feeds' lookups by slug
   (``find_topic()``, ``find_provider()``).
+- ``topic_page()``: a topic page's topic and its stories per day over the year
+  to its latest story (for the weekly chart), in one query.
 - ``outlet_summary()``: an outlet page's aggregates (who appears beside it,
-  ``appears_beside()``, and the latest stories it covered).
+  ``appears_beside()``, and its stories per day over the year to its latest story).
 """
 
+import datetime
+
 from django.core.cache import cache
-from django.db.models import Q
+from django.db.models import Count, DateTimeField, Exists, ExpressionWrapper, OuterRef, Q, Subquery, Value
+from django.db.models.functions import TruncDate
 
 from stories.caching import generation
+from stories.charts import WEEKS
 from stories.models import Article, Coverage, Provider, Story, Topic
 
 DIRECTORY_SECONDS = 300  # at most; any content change makes new ones at once (the cache generation)
 OUTLET_SUMMARY_SECONDS = 300  # likewise
-COVERED_LIST_SIZE = 10  # an outlet page's "latest stories it covered"
+# The weekly charts count the days of WEEKS weeks up to the latest story; a week more in SQL
+# because the window starts on a Monday, which Python works out (SQL dialects disagree).
+CHART_WINDOW = datetime.timedelta(weeks=WEEKS + 1)
 BESIDE_WINDOW = 200  # an outlet page's "appears beside" looks at the stories of its latest 200 articles
 BESIDE_SIZE = 8
 
@@ -110,7 +118,7 @@ def appears_beside(provider_slug):
         Story.objects.filter(lead_id__in=articles)
         .order_by()
         .values("pk")
-        .union(Coverage.objects.filter(article_id__in=articles).order_by().values("story_id"))
+        .union(Coverage.objects.shown().filter(article_id__in=articles).order_by().values("story_id"))
     )
     leads = (
         Story.objects.filter(pk__in=window)
@@ -118,7 +126,8 @@ def appears_beside(provider_slug):
         .values_list("pk", "published", *(f"lead__provider__{f}" for f in OUTLET_FIELDS))
     )
     coverage = (
-        Coverage.objects.filter(story_id__in=window)
+        Coverage.objects.shown()
+        .filter(story_id__in=window)
         .order_by()
         .values_list("story_id", "story__published", *(f"article__provider__{f}" for f in OUTLET_FIELDS))
     )
@@ -141,7 +150,7 @@ def appears_beside(provider_slug):
 
 
 def outlet_summary(slug):
-    """An outlet's dict, who appears beside it and the latest stories it covered (led by others).
+    """An outlet's dict, who appears beside it and its stories per day (for the weekly chart).
 
     Two aggregate queries over big tables, the same for every reader until the
     content changes: kept in the cache under the content generation, like the
@@ -156,13 +165,91 @@ def outlet_summary(slug):
         provider = providers_with_stories().filter(slug=slug).values(*OUTLET_FIELDS).first()
     if provider is None:  # not cached: made-up slugs must not fill the cache
         return None
-    covered = (
-        Story.objects.published()
-        .covered_by(provider["id"])
-        .exclude(lead__provider_id=provider["id"])
-        .for_cards()
-        .newest_first()[:COVERED_LIST_SIZE]
-    )
-    summary = {"provider": provider, "beside": beside, "covered": list(covered)}
+    summary = {"provider": provider, "beside": beside, "days": outlet_days(provider["id"])}
     cache.set(key, summary, OUTLET_SUMMARY_SECONDS)
     return summary
+
+
+# --- stories per day, for the weekly charts ------------------------------------
+
+
+def _chart_window(latest):
+    """``published_at >=`` this: CHART_WINDOW before the time ``latest`` (a one-row subquery) gives."""
+    return ExpressionWrapper(Subquery(latest) - Value(CHART_WINDOW), output_field=DateTimeField())
+
+
+def outlet_days(provider_id):
+    """{date: published stories} an outlet led or covered in the year to its latest article: one grouped query.
+
+    Days in the site's time zone, by the stories' time. The stories are found
+    through the outlet's articles of that year on the article index (provider,
+    -published_at), so the work grows with the outlet's last year, never with
+    its whole history or the table.
+    """
+    latest = Article.objects.filter(provider_id=provider_id).order_by("-published_at").values("published_at")[:1]
+    since = _chart_window(latest)
+    led = Story.objects.filter(lead__provider_id=provider_id, lead__published_at__gte=since).order_by().values("pk")
+    covered = (
+        Coverage.objects.shown()
+        .filter(article__provider_id=provider_id, article__published_at__gte=since)
+        .order_by()
+        .values("story_id")
+    )
+    rows = (
+        Story.objects.published()
+        .filter(pk__in=led.union(covered))
+        .annotate(day=TruncDate("published_at"))
+        .order_by()
+        .values("day")
+        .annotate(n=Count("id"))
+        .values_list("day", "n")
+    )
+    return dict(rows)
+
+
+# Past this many covered stories, an outlet's covered list walks the newest-stories index and
+# checks each story's coverage (it soon finds a page); below it, gathering the outlet's few
+# stories from the article index first is cheaper than walking past everyone else's.
+DENSE_OUTLET = 5_000
+
+
+def covered_stories(stories, provider):
+    """``stories`` an outlet covered and did not lead, in a form its size makes cheap to page newest first."""
+    provider_id = provider["id"]
+    if provider["covered_count"] >= DENSE_OUTLET:
+        its_items = Coverage.objects.shown().filter(story_id=OuterRef("pk"), article__provider_id=provider_id)
+        stories = stories.filter(Exists(its_items))
+    else:
+        stories = stories.covered_by(provider_id)
+    return stories.exclude(lead__provider_id=provider_id)
+
+
+def topic_page(slug):
+    """A topic page's topic dict and {date: published stories} over the year to its latest story.
+
+    One grouped query (the topic's fields ride along on each day's row), cached
+    under the content generation; None, and nothing cached, for a topic with no
+    published story. The topic page reads this instead of the topic directory,
+    so its chart costs no query of its own.
+    """
+    key = f"topic-page:{generation()}:{slug}"
+    found = cache.get(key)
+    if found is not None:
+        return found
+    tagged = Story.topics.through.objects.filter(
+        topic__slug=slug, topic__story_count__gt=0, story__published=Value(True)
+    )
+    latest = tagged.order_by("-story__published_at").values("story__published_at")[:1]
+    fields = ("topic_id", "topic__slug", "topic__name", "topic__story_count")
+    rows = list(
+        tagged.filter(story__published_at__gte=_chart_window(latest))
+        .order_by()
+        .values(*fields, day=TruncDate("story__published_at"))
+        .annotate(n=Count("story_id"))
+    )
+    if not rows:
+        return None
+    topic = dict(zip(TOPIC_FIELDS, (rows[0][field] for field in fields), strict=True))
+    found = {"topic": topic, "days": {row["day"]: row["n"] for row in rows}}
+    cache.set(key, found, DIRECTORY_SECONDS)
+    return found

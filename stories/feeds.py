@@ -2,7 +2,8 @@
 
 Only published stories, the latest 50. An item links to the story's page on
 this site; its description is the excerpt and the number of outlets that
-covered it. Descriptions are HTML (as both formats read them), built with
+reported it. Every feed takes ``?mute=`` (stories/muting.py): the muted outlets'
+stories go, and they leave the counts. Descriptions are HTML (as both formats read them), built with
 escaping, so markup in a headline or excerpt arrives as text. Titles are plain
 text in both formats: a quote arrives as a quote, not as ``&#x27;``.
 
@@ -16,6 +17,7 @@ from django.contrib.syndication.views import Feed
 from django.http import Http404
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
+from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.views.decorators.http import require_safe
 
@@ -25,6 +27,13 @@ from stories.directories import find_provider, find_topic
 from stories.filters import StoryFilter
 from stories.languages import UNKNOWN_LANGUAGE
 from stories.models import Story
+from stories.muting import (
+    coverage_outlet_slugs,
+    muted_slugs,
+    shown_outlet_count,
+    story_outlet_slugs,
+    without_muted_leads,
+)
 from stories.search import MAX_QUERY_LENGTH
 
 FEED_SIZE = 50
@@ -88,11 +97,13 @@ class LatestStoriesFeed(Feed):
         return Story.objects.visible_to(self.request.user)
 
     def items(self, obj):
+        stories = self.stories(obj)
+        if self.muted:  # ?mute=: their stories go, and they leave each item's count (stories/muting.py)
+            stories = without_muted_leads(stories, self.muted).annotate(coverage_slugs=coverage_outlet_slugs())
         return (
-            self.stories(obj)
-            .select_related("lead__provider")
+            stories.select_related("lead__provider")
             .prefetch_related("topics")
-            .defer("search_text", "search_vector", "secured", "source_file", "lead__images")
+            .defer("search_text", "search_grams", "search_vector", "secured", "source_file", "lead__images")
             .newest_first()[:FEED_SIZE]
         )
 
@@ -102,11 +113,17 @@ class LatestStoriesFeed(Feed):
         # Plain text, escaped once by the XML writer: a reader shows "Diablo 4's", not "Diablo 4&#x27;s".
         return item.lead.title
 
+    @cached_property
+    def muted(self):
+        return muted_slugs(self.request.GET)
+
     def item_description(self, item):
         outlets = item.outlet_count
+        if self.muted:
+            outlets = shown_outlet_count(outlets, story_outlet_slugs(item), self.muted)
         language = self._language(item)
         return format_html(
-            '<p{}>{}</p><p lang="en">Covered by {} outlet{}. First reported by {}.</p>',
+            '<p{}>{}</p><p lang="en">Reported by {} outlet{}. First reported by {}.</p>',
             format_html(' lang="{}"', language) if language else "",
             item.lead.excerpt,
             outlets,

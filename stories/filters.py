@@ -18,6 +18,7 @@ from django.utils.functional import cached_property
 from stories.caching import generation
 from stories.directories import provider_directory, topic_directory
 from stories.models import Story
+from stories.muting import parse_muted
 
 
 def _day_start(day):
@@ -156,6 +157,38 @@ class ChoiceOfSlugs(django_filters.Filter):
     field_class = SlugChoiceField
 
 
+class SlugsSelect(forms.SelectMultiple):
+    """A multi-select that also reads one comma-separated value: ``mute=a,b`` as well as ``mute=a&mute=b``."""
+
+    choices = SlugSelect.choices
+
+    def value_from_datadict(self, data, files, name):
+        getlist = getattr(data, "getlist", None)
+        values = getlist(name) if getlist else [data.get(name) or ""]
+        return list(parse_muted(values))
+
+
+class SlugsChoiceField(forms.MultipleChoiceField):
+    """Several slugs, cheap to copy (as SlugChoiceField); slugs that are not among the choices are dropped.
+
+    Dropped, not rejected: a muted outlet may since have lost its last published
+    story, and a reader's saved link must go on muting the others.
+    """
+
+    widget = SlugsSelect
+    _get_choices, _set_choices = SlugChoiceField._get_choices, SlugChoiceField._set_choices
+    choices = property(_get_choices, _set_choices)
+    __deepcopy__ = SlugChoiceField.__deepcopy__
+    valid_value = SlugChoiceField.valid_value
+
+    def clean(self, value):
+        return [slug for slug in super().to_python(value) if self.valid_value(slug)]
+
+
+class ChoiceOfSlugsList(django_filters.Filter):
+    field_class = SlugsChoiceField
+
+
 class StoryFilter(django_filters.FilterSet):
     topic = ChoiceOfSlugs(
         label="Topic",
@@ -168,11 +201,10 @@ class StoryFilter(django_filters.FilterSet):
         help_text="Stories this outlet led or covered.",
         error_messages={"invalid_choice": "%(value)s is not an outlet with stories."},
     )
-    exclude_provider = ChoiceOfSlugs(
-        label="Mute an outlet",
-        method="filter_exclude_provider",
-        help_text="Hides the stories this outlet led.",
-        error_messages={"invalid_choice": "%(value)s is not an outlet with stories."},
+    mute = ChoiceOfSlugsList(
+        label="Mute outlets",
+        method="filter_mute",
+        help_text="Hides these outlets everywhere: the stories they led, their coverage and their names.",
     )
     category = django_filters.CharFilter(
         label="Category", method="filter_category", max_length=100, error_messages=TOO_LONG
@@ -199,7 +231,7 @@ class StoryFilter(django_filters.FilterSet):
         fields = []
         form = StoryFilterForm
 
-    OUTLET_FILTERS = {"provider": "Any outlet", "exclude_provider": "Mute no outlet"}  # with their empty choice
+    OUTLET_FILTERS = {"provider": "Any outlet", "mute": None}  # with their empty choice (none: a multi-select)
 
     def __init__(self, data=None, queryset=None, *, request=None, prefix=None, without=()):
         super().__init__(data, queryset, request=request, prefix=prefix)
@@ -233,7 +265,7 @@ class StoryFilter(django_filters.FilterSet):
             outlets = [(slug, provider["name"]) for slug, provider in self.providers.items()]
             for name, empty_label in self.OUTLET_FILTERS.items():
                 if name in self.filters:
-                    self.filters[name].extra["choices"] = [("", empty_label), *outlets]
+                    self.filters[name].extra["choices"] = [("", empty_label), *outlets] if empty_label else outlets
         return super().form
 
     # --- filtering ---------------------------------------------------------
@@ -248,9 +280,10 @@ class StoryFilter(django_filters.FilterSet):
             return queryset.none()
         return queryset.by_outlet(provider["id"])
 
-    def filter_exclude_provider(self, queryset, name, value):
-        provider = self.providers.get(value)
-        return queryset.exclude(lead__provider_id=provider["id"]) if provider else queryset
+    def filter_mute(self, queryset, name, value):
+        """Muted outlets' stories go (those they led); their coverage and names go where cards and rows are made."""
+        ids = [self.providers[slug]["id"] for slug in value if slug in self.providers]
+        return queryset.exclude(lead__provider_id__in=ids) if ids else queryset
 
     def filter_category(self, queryset, name, value):
         return queryset.filter(category=value.strip().lower())
@@ -279,10 +312,12 @@ class StoryFilter(django_filters.FilterSet):
         form.is_valid()  # cleaned_data holds the accepted fields, even when others were rejected
         chips = []
         for name, value in form.cleaned_data.items():
-            if value in (None, ""):
+            if value in (None, "", []):
                 continue
             if name == "topic":
                 shown = self.topics.get(value, {}).get("name", value)
+            elif name == "mute":
+                shown = ", ".join(self.providers.get(slug, {}).get("name", slug) for slug in value)
             elif name in self.OUTLET_FILTERS:
                 shown = self.providers.get(value, {}).get("name", value)
             else:

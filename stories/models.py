@@ -12,6 +12,13 @@ articles on the same news), in document order through ``Coverage``.
 Counts that public pages show (coverage per story, stories per topic or outlet)
 are stored, so no public page counts over a whole table; the importer and the
 admin's publish actions keep them fresh through ``refresh_counts()``.
+
+Takedowns (``stories.takedown``): an editor may hide one coverage item from one
+story (``CoverageTakedown``) or an article everywhere (``Article.hidden_at``).
+Both are kept apart from the rows the importer rewrites, so no re-import brings
+an item back; ``Coverage.hidden`` copies the decision onto each coverage row so
+that every reader (pages, feeds, counts) filters with ``Coverage.objects.shown()``
+and no join.
 """
 
 from django.contrib.postgres.search import SearchVectorField
@@ -96,6 +103,17 @@ class Article(models.Model):
         help_text="The language of its headline and excerpt (a code such as en, fr, ja): from the document, "
         "else detected at import; “unknown” when the detector was unsure. Pages mark the text with it.",
     )
+    # Set by an editor only (stories.takedown): never among the columns an import writes.
+    hidden_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="When an editor hid this article from every story; re-imports never show it again.",
+    )
+    # A database default: the importer's raw INSERT of articles names only the columns it writes.
+    hidden_reason = models.TextField(
+        blank=True, db_default="", editable=False, help_text="Why it was hidden everywhere."
+    )
 
     class Meta:
         ordering = ["-published_at", "-id"]
@@ -139,7 +157,7 @@ class StoryQuerySet(models.QuerySet):
         return self.select_related("lead__provider").prefetch_related("topics")
 
     def for_story_page(self):
-        coverage = Coverage.objects.select_related("article__provider").order_by("position")
+        coverage = Coverage.objects.shown().select_related("article__provider").order_by("position")
         return self.select_related("lead__provider").prefetch_related(
             "topics", models.Prefetch("coverage_items", queryset=coverage)
         )
@@ -154,18 +172,18 @@ class StoryQuerySet(models.QuerySet):
         """What a cached story card needs, without the topics: ``cards.story_cards()`` prefetches
         those for the cards missing from the cache only. The big and private fields stay behind."""
         return self.select_related("lead__provider").defer(
-            "search_text", "search_vector", "secured", "source_file", "lead__images"
+            "search_text", "search_grams", "search_vector", "secured", "source_file", "lead__images"
         )
 
     def by_outlet(self, provider_id):
         """Stories an outlet led or covered (a union of two index searches, not an OR that scans)."""
         led = Story.objects.filter(lead__provider_id=provider_id).order_by().values("pk")
-        covered = Coverage.objects.filter(article__provider_id=provider_id).order_by().values("story_id")
+        covered = Coverage.objects.shown().filter(article__provider_id=provider_id).order_by().values("story_id")
         return self.filter(pk__in=led.union(covered))
 
     def covered_by(self, provider_id):
         """Stories with coverage by an outlet."""
-        return self.filter(pk__in=Coverage.objects.filter(article__provider_id=provider_id).values("story_id"))
+        return self.filter(pk__in=Coverage.objects.shown().filter(article__provider_id=provider_id).values("story_id"))
 
     def on_topics(self, topic_ids):
         """Stories on any of these topics, each once.
@@ -202,7 +220,9 @@ class Story(models.Model):
     coverage = models.ManyToManyField(
         Article, through="Coverage", related_name="covered_in", blank=True, help_text="Other outlets' articles."
     )
-    slug = models.SlugField(max_length=120, help_text="Readable part of the address, from the headline.")
+    slug = models.SlugField(
+        max_length=120, allow_unicode=True, help_text="Readable part of the address, from the headline."
+    )
     category = models.CharField(max_length=100, blank=True)
     topics = models.ManyToManyField(Topic, related_name="stories", blank=True)
     heat = models.IntegerField(default=-1, help_text="Popularity score; -1 means not scored.")
@@ -234,6 +254,14 @@ class Story(models.Model):
     # PostgreSQL only: search_text as a tsvector, kept up to date by the importer,
     # with a GIN index (migration 0003). Stays empty on SQLite.
     search_vector = SearchVectorField(null=True, blank=True, editable=False)
+    # Null, no default: on SQLite the column is then added in place, not by rebuilding the table
+    # (a rebuild drops the FTS triggers of migrations 0004 and 0007).
+    search_grams = models.TextField(  # noqa: DJ001
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="Every character and 2-character pair of search_text's CJK/Thai runs, space-separated (search).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -273,6 +301,12 @@ class Story(models.Model):
         return self.heat == -1
 
 
+class CoverageQuerySet(models.QuerySet):
+    def shown(self):
+        """Coverage readers may see: not taken down by an editor (from this story or everywhere)."""
+        return self.filter(hidden=False)
+
+
 class Coverage(models.Model):
     """One article covering a story, at its place in the document's ``related`` list."""
 
@@ -280,6 +314,11 @@ class Coverage(models.Model):
     story = models.ForeignKey(Story, on_delete=models.CASCADE, related_name="coverage_items", db_index=False)
     article = models.ForeignKey(Article, on_delete=models.PROTECT, related_name="coverage_items", db_index=False)
     position = models.PositiveSmallIntegerField(help_text="Order in the source document, from 0.")
+    # A copy of the editors' takedowns (CoverageTakedown for this story and article, or
+    # Article.hidden_at), written by stories.takedown and by the importer as it inserts rows.
+    hidden = models.BooleanField(default=False, editable=False, help_text="Taken down by an editor: never shown.")
+
+    objects = CoverageQuerySet.as_manager()
 
     class Meta:
         verbose_name_plural = "coverage"
@@ -292,6 +331,28 @@ class Coverage(models.Model):
 
     def __str__(self):
         return f"{self.article} (coverage of story {self.story_id})"
+
+
+class CoverageTakedown(models.Model):
+    """An editor's decision to hide one article from one story's coverage (stories.takedown).
+
+    Kept apart from ``Coverage``, which the importer deletes and writes again on every
+    update of a story, so that the decision outlives any re-import, even one of a
+    document that drops the item and a later one that brings it back. Restoring the
+    item deletes this row; the admin's history keeps who did what, when and why.
+    """
+
+    story = models.ForeignKey(Story, on_delete=models.CASCADE, related_name="takedowns", db_index=False)
+    article = models.ForeignKey(Article, on_delete=models.PROTECT, related_name="takedowns", db_index=False)
+    reason = models.TextField(help_text="Why the item was hidden (a legal request, a dead or wrong link...).")
+    hidden_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["story", "article"], name="takedown_unique_article_per_story")]
+        indexes = [models.Index(fields=["article"], name="takedown_article_idx")]
+
+    def __str__(self):
+        return f"{self.article} (hidden from story {self.story_id})"
 
 
 class ImportedDocument(models.Model):

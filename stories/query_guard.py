@@ -28,6 +28,7 @@ SUBJECTS = {
     "q": "The search words",
     "topic": "The topic",
     "provider": "The outlet",
+    "mute": "The muted outlets",
     "exclude_provider": "The muted outlet",
     "category": "The category",
     "type": "The type",
@@ -40,7 +41,7 @@ SUBJECTS = {
     "before": "The page cursor",
     "p": "The sitemap page",
 }
-PLURAL = {"q"}
+PLURAL = {"q", "mute"}
 
 
 def _problem_with(text):

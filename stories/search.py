@@ -1,32 +1,65 @@
 """Story search: ``search_stories(queryset, query)`` behind ``StoryQuerySet.search()``.
 
 The words of the query are matched against ``Story.search_text`` (the headlines
-and excerpts of the lead and its coverage), stemmed, all words required:
+and excerpts of the lead and its coverage), all words required. A query is read
+as two kinds of terms (``search_terms()``):
 
-- PostgreSQL: full-text search (``SearchQuery`` in websearch syntax: "quoted
-  phrases", ``-word`` to exclude, ``or``) over the stored ``search_vector``
-  with its GIN index; results ranked by ``SearchRank``, then newest first.
-- SQLite: the FTS5 index of migration 0004 (Porter stemming, every word
-  required); results newest first. A simpler fallback than PostgreSQL's: no
-  ranking, no phrase or exclusion syntax.
+- *Words* in scripts that put spaces between words (Latin, Greek, Cyrillic...):
+  accents folded, stemmed.
+  - PostgreSQL: full-text search (``SearchQuery`` in websearch syntax: "quoted
+    phrases", ``-word`` to exclude, ``or``) over the stored ``search_vector``
+    with its GIN index; results ranked by ``SearchRank``, then newest first.
+  - SQLite: the FTS5 index of migration 0004 (Porter stemming, every word
+    required); results newest first. No ranking, phrase or exclusion syntax.
+- *Runs* of a script written without spaces (Chinese, Japanese, Korean, Thai...):
+  matched as substrings, since a word there has no spaces around it (佐々木 in
+  佐々木朗希). Migration 0007 indexes search_text by trigrams: PostgreSQL's
+  pg_trgm GIN index serves ``LIKE '%run%'``; on SQLite an FTS5 ``trigram`` table
+  serves a phrase match. A run of 1 or 2 characters makes no trigram: it is one
+  of the story's ``search_grams`` (every character and pair of its runs,
+  ``stories.scripts``), indexed by migration 0011: on PostgreSQL a GIN index of
+  ``string_to_array(search_grams, ' ')``, on SQLite an FTS5 table where each gram
+  is one token. Exact either way, over every story (docs/benchmarks.md, "Search
+  in every script", has the costs).
 
 Both annotate ``search_rank`` (an integer: keyset pagination needs exact
 values). ``results_are_ranked()`` says whether the ranks differ (PostgreSQL) and
 ``result_keys()`` gives the order a results page uses, so no page needs to ask
-which database is in use.
+which database is in use. ``with_match_count()`` and ``snippet()`` give a results
+page its bounded count and each result's matching text, marked.
 """
 
+import re
+import unicodedata
+
+from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
-from django.db.models import F, IntegerField, Value
+from django.db.models import F, Func, IntegerField, TextField, Value
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 
 from stories.pagination import NEWEST, Key
+from stories.scripts import GRAM, SPACELESS, SPACELESS_RUN
 
 MAX_QUERY_LENGTH = 200  # characters of the query that are read
 MAX_WORDS = 8  # words that are matched
 SEARCH_KEYS = (Key("search_rank"), *NEWEST)
+COUNT_BOUND = 1000  # a results page counts up to this many matches, then says "more than"
+SNIPPET_LENGTH = 240  # characters of matching text shown under a result
+# PostgreSQL's text search configuration: English stemming over unaccented words (migration 0012),
+# so "cafe" finds "café" as SQLite's remove_diacritics does.
+PG_SEARCH_CONFIG = "english_unaccent"
+
+LATIN_TOKEN = re.compile(rf"[^\W{SPACELESS}]+")  # letters and digits outside the spaceless scripts
+# English endings a stemmer takes off, longest first: a snippet marks "recognize" for "recognizing".
+COMBINING = re.compile(
+    "[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]"
+)  # accents, once decomposed
+SUFFIXES = ("ations", "ation", "ings", "ing", "edly", "ies", "ied", "ed", "es", "ly", "s", "e", "y")
 
 
 def results_are_ranked():
@@ -51,34 +84,88 @@ def search_words(query):
     return words[:MAX_WORDS]
 
 
+def search_terms(query):
+    """(words, runs) of ``query``: the words for full-text search, the runs of spaceless scripts to find as they are.
+
+    "東京 olympics 新型コロナ" gives (["olympics"], ["東京", "新型コロナ"]); a word mixing
+    scripts is split ("iphone新型" gives "iphone" and "新型"). Every one of them is required.
+    """
+    words, runs = [], []
+    for word in search_words(query):
+        for run in SPACELESS_RUN.findall(word):
+            if run not in runs:
+                runs.append(run)
+        for part in SPACELESS_RUN.sub(" ", word).split():
+            if any(ch.isalnum() for ch in part) and part not in words:
+                words.append(part)
+    return words, runs[:MAX_WORDS]
+
+
 def search_stories(queryset, query):
     """Stories of ``queryset`` matching ``query``, annotated with ``search_rank``; none for an empty query."""
-    words = search_words(query)
-    if not words:
-        return queryset.none()
+    words, runs = search_terms(query)
+    rank = Value(0, IntegerField())
+    if not words and not runs:  # annotated still: a results page orders by the rank
+        return queryset.none().annotate(search_rank=rank)
+    long_runs = [run for run in runs if len(run) > GRAM]
+    short_runs = [run for run in runs if len(run) <= GRAM]
     if connection.vendor == "postgresql":
-        search = SearchQuery(" ".join(words), search_type="websearch", config="english")
-        rank = Cast(SearchRank(F("search_vector"), search) * 1_000_000, IntegerField())
-        return queryset.filter(search_vector=search).annotate(search_rank=rank)
+        if words:
+            search = SearchQuery(" ".join(words), search_type="websearch", config=PG_SEARCH_CONFIG)
+            rank = Cast(SearchRank(F("search_vector"), search) * 1_000_000, IntegerField())
+            queryset = queryset.filter(search_vector=search)
+        for run in long_runs:  # LIKE, served by the pg_trgm index (spaceless scripts have no case)
+            queryset = queryset.filter(search_text__contains=run)
+        if short_runs:  # every one a gram of the story: one containment the GIN index serves
+            queryset = queryset.alias(search_gram_array=GramArray()).filter(search_gram_array__contains=short_runs)
+        return queryset.annotate(search_rank=rank)
     if connection.vendor == "sqlite":
-        match = fts5_query(words)
-        if not match:
-            return queryset.none()
-        in_index = RawSQL("SELECT rowid FROM stories_story_fts WHERE stories_story_fts MATCH %s", [match])
-        return queryset.filter(pk__in=in_index).annotate(search_rank=Value(0, IntegerField()))
-    for word in words:  # any other database: a plain scan
-        queryset = queryset.filter(search_text__icontains=word)
-    return queryset.annotate(search_rank=Value(0, IntegerField()))
+        if words:
+            match = fts5_query(words)
+            if not match:
+                return queryset.none().annotate(search_rank=rank)
+            in_index = RawSQL("SELECT rowid FROM stories_story_fts WHERE stories_story_fts MATCH %s", [match])
+            queryset = queryset.filter(pk__in=in_index)
+        if long_runs:
+            in_trigrams = RawSQL(
+                "SELECT rowid FROM stories_story_trigram WHERE stories_story_trigram MATCH %s",
+                [fts5_phrases(long_runs)],
+            )
+            queryset = queryset.filter(pk__in=in_trigrams)
+        if short_runs:
+            in_grams = RawSQL(
+                "SELECT rowid FROM stories_story_grams WHERE stories_story_grams MATCH %s", [fts5_phrases(short_runs)]
+            )
+            queryset = queryset.filter(pk__in=in_grams)
+        return queryset.annotate(search_rank=rank)
+    for term in words + runs:  # any other database: a plain scan
+        queryset = queryset.filter(search_text__icontains=term)
+    return queryset.annotate(search_rank=rank)
+
+
+class GramArray(Func):
+    """``string_to_array(search_grams, ' ')``: spelled as migration 0011's index is, so PostgreSQL uses it.
+
+    The separator is part of the template, not a parameter: the planner matches the index only
+    on the same expression.
+    """
+
+    template = "string_to_array(%(expressions)s, ' ')"
+    output_field = ArrayField(TextField())
+
+    def __init__(self):
+        super().__init__(F("search_grams"))
 
 
 def index_stories(queryset):
     """Recompute the PostgreSQL search vector of these stories from their search_text.
 
     The importer fills it as it writes; this is for stories written otherwise
-    (tests, a shell). SQLite's FTS5 index follows by itself (triggers).
+    (tests, a shell). SQLite's FTS5 indexes and PostgreSQL's trigram index
+    follow by themselves (triggers, an index on the column).
     """
     if connection.vendor == "postgresql":
-        queryset.update(search_vector=SearchVector("search_text", config="english"))
+        queryset.update(search_vector=SearchVector("search_text", config=PG_SEARCH_CONFIG))
 
 
 def fts5_query(words):
@@ -89,3 +176,107 @@ def fts5_query(words):
         if any(ch.isalnum() for ch in cleaned):
             terms.append('"' + cleaned.replace('"', '""') + '"')
     return " ".join(terms)
+
+
+def fts5_phrases(runs):
+    """Runs as FTS5 strings, all required: on the trigram table each is a substring match, on the
+    grams table a whole gram."""
+    return " ".join('"' + run.replace('"', '""') + '"' for run in runs)
+
+
+# --- what a results page shows -------------------------------------------------
+
+
+def with_match_count(queryset, bound=COUNT_BOUND):
+    """``queryset`` annotated with ``match_count``: how many stories it holds, counted up to ``bound`` + 1.
+
+    A scalar subquery of the page's own query, so counting costs no query of its
+    own (the page budget), and its LIMIT keeps it bounded work however many match.
+    """
+    inner = queryset.order_by().values("pk")[: bound + 1]
+    try:
+        sql, params = inner.query.sql_with_params()
+    except EmptyResultSet:  # queryset.none(): nothing to count, nothing to ask
+        return queryset.annotate(match_count=Value(0, IntegerField()))
+    # The inner SQL is Django's own compilation, its values still parameters.
+    count = RawSQL(f"SELECT COUNT(*) FROM ({sql}) AS matches", params)  # noqa: S608, S611  # nosec
+    return queryset.annotate(match_count=count)
+
+
+def match_count_label(count, bound=COUNT_BOUND):
+    """What a results page says of its count: "1 story matches", "12 stories match", "More than 1,000 stories match"."""
+    if count > bound:
+        return f"More than {bound:,} stories match"
+    return f"{count:,} {'story matches' if count == 1 else 'stories match'}"
+
+
+def fold(text):
+    """Lower-cased, accents taken off: what the indexes compare."""
+    if text.isascii():
+        return text.lower()
+    return COMBINING.sub("", unicodedata.normalize("NFKD", text.casefold()))
+
+
+def stem(word):
+    """A rough English stem, at least 3 characters long: enough to mark the words a stemmed search found."""
+    for suffix in SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            return word[: -len(suffix)]
+    return word
+
+
+def _spans(line, words, runs):
+    """The (start, end) of each match in ``line``, and how many of the terms matched (``words`` as stems)."""
+    spans, matched = [], 0
+    for run in runs:
+        found = [(m.start(), m.end()) for m in re.finditer(re.escape(run), line, flags=re.IGNORECASE)]
+        spans += found
+        matched += bool(found)
+    if words:
+        folded_line = fold(line)
+        stems = {prefix for prefix in words if prefix in folded_line}  # most lines hold none: no tokenizing
+    else:
+        stems = ()
+    seen = set()
+    for token in LATIN_TOKEN.finditer(line) if stems else ():
+        folded = fold(token.group())
+        for prefix in stems:
+            if folded.startswith(prefix) and len(folded) <= len(prefix) + 6:
+                spans.append(token.span())
+                seen.add(prefix)
+                break
+    return sorted(spans), matched + len(seen)
+
+
+def snippet(search_text, query, length=SNIPPET_LENGTH):
+    """The line of ``search_text`` (a headline or an excerpt) holding most of the query's terms, with them marked.
+
+    HTML built from escaped text only: the text between the marks is escaped, the
+    ``<mark>`` elements are our own. A long line is cut around its first match. ""
+    when no line holds a term (a stem this rough reading misses).
+    """
+    words, runs = search_terms(query)
+    stems = {stem(fold(part)) for word in words for part in LATIN_TOKEN.findall(word)}
+    best, best_spans, best_score = None, [], 0
+    for line in (search_text or "").splitlines():
+        spans, score = _spans(line, stems, runs)
+        if score > best_score:
+            best, best_spans, best_score = line, spans, score
+            if score == len(stems) + len(runs):  # every term: no later line does better
+                break
+    if best is None:
+        return ""
+    start = 0
+    if len(best) > length:
+        start = max(0, min(best_spans[0][0] - length // 3, len(best) - length))
+    end = min(len(best), start + length)
+    parts, position = ["…" if start else ""], start
+    for span_start, span_end in best_spans:
+        span_start, span_end = max(span_start, position), min(span_end, end)
+        if span_start >= span_end:
+            continue
+        parts += [escape(best[position:span_start]), "<mark>", escape(best[span_start:span_end]), "</mark>"]
+        position = span_end
+    parts += [escape(best[position:end]), "…" if end < len(best) else ""]
+    # Safe: every piece of text is escaped; the only markup is our own <mark>.
+    return mark_safe("".join(parts))  # noqa: S308  # nosec

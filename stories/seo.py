@@ -11,6 +11,7 @@ from django.urls import reverse
 from stories.context_processors import absolute_url
 from stories.filters import StoryFilter
 from stories.languages import UNKNOWN_LANGUAGE
+from stories.pictures import picture_url
 from stories.templatetags.reader import safe_url
 
 # The parameters that change a list's content, in the order a canonical URL writes them.
@@ -48,8 +49,8 @@ def meta_description(text, words=EXCERPT_WORDS):
 
 
 def story_image(story):
-    """The story's image dict when its URL is one we pass on (absolute http or https), else None."""
-    return story.image if story.image and safe_url(story.image.get("url")) else None
+    """The story's image dict when its URL is a picture the site shows (``stories.pictures``), else None."""
+    return story.image if story.image and picture_url(story.image.get("url")) else None
 
 
 def publisher(article):
@@ -89,7 +90,7 @@ def story_jsonld(request, story, canonical, rows):
         "isPartOf": {"@type": "WebSite", "name": settings.SITE_NAME, "url": absolute_url(request, "/")},
         "mainEntity": {"@type": "ItemList", "numberOfItems": len(elements), "itemListElement": elements},
     }
-    image = story.image and safe_url(story.image.get("url"))
+    image = story.image and picture_url(story.image.get("url"))
     if image:
         data["image"] = image
     return data

@@ -29,18 +29,35 @@ class YearConverter(TwoDigitConverter):
         return f"{int(value):04d}"
 
 
+class UnicodeSlugConverter:
+    """A story's Unicode slug (letters and digits of any script, "-" and "_"), like SlugField(allow_unicode=True)."""
+
+    regex = r"[-\w]+"
+
+    def to_python(self, value):
+        return value
+
+    def to_url(self, value):
+        return value
+
+
 register_converter(TwoDigitConverter, "dd")
+register_converter(UnicodeSlugConverter, "uslug")
 register_converter(YearConverter, "yyyy")
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("story/<int:pk>-<slug:slug>/", views.story_detail, name="story_detail"),
+    path("story/<int:pk>-<uslug:slug>/", views.story_detail, name="story_detail"),
     path("story/<int:pk>/", views.story_short, name="story_short"),
     path("topics/", views.topic_list, name="topic_list"),
     path("topics/<slug:slug>/", views.topic_detail, name="topic_detail"),
     path("providers/", views.provider_list, name="provider_list"),
     path("providers/<slug:slug>/", views.provider_detail, name="provider_detail"),
+    path("providers/<slug:slug>/covered/", views.provider_covered, name="provider_covered"),
     path("search/", views.search, name="search"),
+    path("archive/", views.archive_index, name="archive"),
+    path("archive/<yyyy:year>/", views.year_archive, name="year_archive"),
+    path("archive/<yyyy:year>/<dd:month>/", views.month_archive, name="month_archive"),
     path("archive/<yyyy:year>/<dd:month>/<dd:day>/", views.day_archive, name="day_archive"),
     path("feeds/latest.rss", feeds.LatestStoriesFeed.view(), name="latest_rss"),
     path("feeds/latest.atom", feeds.LatestStoriesAtomFeed.view(), name="latest_atom"),

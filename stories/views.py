@@ -19,29 +19,41 @@ cached whole (stories.caching).
 import datetime
 from urllib.parse import urlencode
 
-from django.http import Http404, HttpResponse, HttpResponsePermanentRedirect
+from django.http import Http404, HttpResponse, HttpResponsePermanentRedirect, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers, patch_cache_control
+from django.utils.encoding import uri_to_iri
 from django.views.decorators.http import require_safe
 
+from stories.archive import archive_days, by_month, latest_story_day
 from stories.caching import cache_public_page
 from stories.cards import day_groups, story_cards
+from stories.charts import story_timeline_chart, weekly_chart
 from stories.context_processors import absolute_url
-from stories.coverage import coverage_rows, first_reporter, related_stories, timeline
+from stories.coverage import coverage_rows, first_reporter, related_stories, shown_outlets, timeline
 from stories.directories import (
     BESIDE_WINDOW,
+    covered_stories,
     most_stories_first,
     outlet_summary,
     providers_with_stories,
     topic_directory,
-    topic_with_stories,
+    topic_page,
 )
 from stories.filters import StoryFilter
 from stories.models import Story
+from stories.muting import muted_slugs, without_muted_leads
 from stories.pagination import LEAD_NEWEST, NEWEST, TOP, Key, KeysetPaginator
-from stories.search import MAX_QUERY_LENGTH, result_keys, results_are_ranked
+from stories.search import (
+    MAX_QUERY_LENGTH,
+    match_count_label,
+    result_keys,
+    results_are_ranked,
+    snippet,
+    with_match_count,
+)
 from stories.seo import canonical_url, feed_links, filter_query, meta_description, story_image, story_jsonld
 
 # Read at call time (tests and benchmarks change them).
@@ -92,7 +104,7 @@ def _paginate_cards(request, queryset, *, keys=NEWEST, grouped=True, heading="h3
     """(page, day groups or None, cards or None) of a story list: cards under day headings, or a flat list."""
     page = KeysetPaginator(keys, PER_PAGE).paginate(queryset.for_card_keys(), request.GET)
     now = timezone.now()
-    cards = story_cards(page.object_list, heading=heading, now=now)
+    cards = story_cards(page.object_list, heading=heading, now=now, muted=muted_slugs(request.GET))
     if grouped:
         return page, day_groups(page.object_list, cards, now), None
     return page, None, cards
@@ -133,6 +145,28 @@ def home(request):
     return render(request, "stories/home.html", context)
 
 
+def _search_results(request, matches, q):
+    """A page of search results: each card beside its matching text (cards are cached and shared; the
+    text is per query), and how many stories matched, counted in the page's own query."""
+    ranked = results_are_ranked()
+    matches = with_match_count(matches).for_card_keys("search_text")
+    page = KeysetPaginator(result_keys(), PER_PAGE).paginate(matches, request.GET)
+    now = timezone.now()
+    cards = story_cards(page.object_list, heading="h2" if ranked else "h3", now=now, muted=muted_slugs(request.GET))
+    results = [
+        {"card": card, "snippet": snippet(story.search_text, q)}
+        for story, card in zip(page.object_list, cards, strict=True)
+    ]
+    count = page.object_list[0].match_count if page.object_list else 0
+    return {
+        "page": page,
+        "ranked": ranked,
+        "results": results,
+        "groups": None if ranked else day_groups(page.object_list, results, now),
+        "match_count": match_count_label(count) if count else "",
+    }
+
+
 @require_safe
 @cache_public_page
 def search(request):
@@ -151,15 +185,7 @@ def search(request):
     }
     if q or chips:
         if q:  # ranked results are a flat list by relevance; unranked ones, newest first under day headings
-            ranked = results_are_ranked()
-            context["page"], context["groups"], context["cards"] = _paginate_cards(
-                request,
-                filterset.qs.search(q),
-                keys=result_keys(),
-                grouped=not ranked,
-                heading="h2" if ranked else "h3",
-            )
-            context["ranked"] = ranked
+            context.update(_search_results(request, filterset.qs.search(q), q))
         else:
             context["page"], context["groups"], _ = _paginate_cards(request, filterset.qs)
         context["searched"] = True
@@ -188,9 +214,10 @@ def topic_list(request):
 @require_safe
 @cache_public_page
 def topic_detail(request, slug):
-    topic = topic_with_stories(slug)
-    if topic is None:
+    found = topic_page(slug)
+    if found is None:
         raise Http404("No such topic.")
+    topic = found["topic"]
     stories = Story.objects.visible_to(request.user).filter(topics=topic["id"])
     filterset = StoryFilter(filter_data(request), stories, without=("topic",))
     page, groups, _ = _paginate_cards(request, filterset.qs)
@@ -211,6 +238,7 @@ def topic_detail(request, slug):
         {
             "nav": "topics",
             "topic": topic,
+            "weekly_chart": weekly_chart(found["days"]),
             "page": page,
             "groups": groups,
             "filterset": filterset,
@@ -247,43 +275,58 @@ def provider_list(request):
     )
 
 
-@require_safe
-@cache_public_page
-def provider_detail(request, slug):
+def _outlet_page(request, slug, *, covered):
+    """An outlet's page: the stories it led (``covered=False``) or those it covered, led by others, paged."""
     summary = outlet_summary(slug)
     if summary is None:
         raise Http404("No such outlet, or none of its stories is published.")
-    provider, beside = summary["provider"], summary["beside"]
+    provider = summary["provider"]
     visible = Story.objects.visible_to(request.user)
-    page = KeysetPaginator(LEAD_NEWEST, PER_PAGE).paginate(
-        visible.filter(lead__provider_id=provider["id"]).select_related("lead").for_card_keys("lead__published_at"),
-        request.GET,
+    if covered:
+        stories = covered_stories(visible, provider).for_card_keys()
+        page = KeysetPaginator(NEWEST, PER_PAGE).paginate(stories, request.GET)
+    else:
+        stories = visible.filter(lead__provider_id=provider["id"]).select_related("lead")
+        page = KeysetPaginator(LEAD_NEWEST, PER_PAGE).paginate(stories.for_card_keys("lead__published_at"), request.GET)
+    what = "covered" if covered else "led"
+    feeds = feed_links(
+        request, f"Stories from {provider['name']}", "provider_rss", "provider_atom", kwargs={"slug": slug}
     )
-    led_stories = page.object_list
-    cards = story_cards(led_stories + summary["covered"], heading="h3")
     return render(
         request,
         "stories/provider_detail.html",
         {
             "nav": "providers",
             "provider": provider,
+            "covered": covered,
             "page": page,
-            "led_cards": cards[: len(led_stories)],
-            "covered_cards": cards[len(led_stories) :],
-            "beside": beside,
+            "cards": story_cards(page.object_list, heading="h3", muted=muted_slugs(request.GET)),
+            "beside": summary["beside"],
             "beside_window": BESIDE_WINDOW,
-            "page_title": f"{provider['name']}: stories it led and covered",
+            "weekly_chart": weekly_chart(summary["days"]),
+            "page_title": f"{provider['name']}: stories it {what}",
             "description": (
                 f"{provider['name']} ({provider['domain']}) led {provider['led_count']} stories "
                 f"and covered {provider['covered_count']}."
             ),
             "canonical_url": canonical_url(request, keep=("after", "before")),
             "noindex": not page.is_first,
-            "feeds": feed_links(
-                request, f"Stories from {provider['name']}", "provider_rss", "provider_atom", kwargs={"slug": slug}
-            ),
+            "feeds": feeds,
         },
     )
+
+
+@require_safe
+@cache_public_page
+def provider_detail(request, slug):
+    return _outlet_page(request, slug, covered=False)
+
+
+@require_safe
+@cache_public_page
+def provider_covered(request, slug):
+    """/providers/<slug>/covered/: every story the outlet covered (led by another), newest first."""
+    return _outlet_page(request, slug, covered=True)
 
 
 @require_safe
@@ -296,9 +339,10 @@ def day_archive(request, year, month, day):
     except (ValueError, OverflowError):
         raise Http404("No such date.") from None
     visible = Story.objects.visible_to(request.user)
-    page, _, cards = _paginate_cards(
-        request, visible.filter(published_at__gte=start, published_at__lt=end), grouped=False, heading="h2"
+    on_the_day = without_muted_leads(
+        visible.filter(published_at__gte=start, published_at__lt=end), muted_slugs(request.GET)
     )
+    page, _, cards = _paginate_cards(request, on_the_day, grouped=False, heading="h2")
     if not page.object_list:
         raise Http404("No stories on this day.")
     newest = ("-published_at", "-id")
@@ -327,6 +371,63 @@ def day_archive(request, year, month, day):
     )
 
 
+@require_safe
+def archive_index(request):
+    """/archive/: the year of the newest story (a redirect: the archive has no page of its own)."""
+    latest = latest_story_day()
+    if latest is None:
+        raise Http404("No stories yet.")
+    return HttpResponseRedirect(reverse("stories:year_archive", args=[latest.year]))
+
+
+@require_safe
+@cache_public_page
+def month_archive(request, year, month):
+    found = archive_days(year, month) if 1 <= month <= 12 else None
+    if found is None:
+        raise Http404("No stories in this month.")
+    first = datetime.date(year, month, 1)
+    label = f"{first:%B %Y}"
+    return render(
+        request,
+        "stories/month_archive.html",
+        {
+            "month": first,
+            "label": label,
+            "days": found["days"],
+            "total": sum(count for _day, count in found["days"]),
+            "previous_month": found["previous"],
+            "next_month": found["next"],
+            "page_title": f"Stories of {label}",
+            "description": f"Every day of {label} with stories, and how many.",
+            "canonical_url": canonical_url(request, keep=(), path=reverse("stories:month_archive", args=[year, month])),
+        },
+    )
+
+
+@require_safe
+@cache_public_page
+def year_archive(request, year):
+    found = archive_days(year)
+    if found is None:
+        raise Http404("No stories in this year.")
+    months = by_month(found["days"])
+    return render(
+        request,
+        "stories/year_archive.html",
+        {
+            "year": year,
+            "months": months,
+            "total": sum(month["total"] for month in months),
+            "previous_year": found["previous"],
+            "next_year": found["next"],
+            "page_title": f"Stories of {year}",
+            "description": f"Every day of {year} with stories, and how many, month by month.",
+            "canonical_url": canonical_url(request, keep=()),
+        },
+    )
+
+
 # --- the story page -----------------------------------------------------------
 
 
@@ -335,28 +436,31 @@ def day_archive(request, year, month, day):
 def story_detail(request, pk, slug):
     story = get_object_or_404(Story.objects.visible_to(request.user, preview=True).for_story_page(), pk=pk)
     path = story.get_absolute_url()
-    if request.path != path:
+    if request.path != uri_to_iri(path):  # request.path is decoded; the URL percent-encodes a Unicode slug
         query = request.META.get("QUERY_STRING", "")
         response = HttpResponsePermanentRedirect(f"{path}?{query}" if query else path)
         return private_response(response) if not story.published else response
     order = "time" if request.GET.get("order") == "time" else "quality"
-    rows = coverage_rows(story, order)
+    muted = muted_slugs(request.GET)
+    rows = coverage_rows(story, order, muted)
     first, first_lag = first_reporter(story)
     canonical = absolute_url(request, path)
     image = story_image(story)
     description = (
-        meta_description(story.lead.excerpt) or f"{story.lead.title}: coverage by {story.outlet_count} outlets."
+        meta_description(story.lead.excerpt) or f"{story.lead.title}: reported by {story.outlet_count} outlets."
     )
     context = {
         "story": story,
         "lead": story.lead,
         "rows": rows,
+        "outlets": shown_outlets(story, rows, muted),
         "timeline": timeline(story.lead, rows) if order == "time" else [],
+        "timeline_chart": story_timeline_chart(story.lead, rows) if rows else None,
         "order": order,
         "first": first,
         "first_lag": first_lag,
         "topics": list(story.topics.all()),
-        "related": related_stories(story),
+        "related": related_stories(story, muted),
         "image": image,
         "jsonld": story_jsonld(request, story, canonical, rows),
         "page_title": story.lead.title,

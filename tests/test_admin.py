@@ -16,7 +16,7 @@ from django.urls import reverse
 
 from stories.admin import changelist
 from stories.admin import filters as admin_filters
-from stories.models import Article, Provider, Story, Topic
+from stories.models import Article, CoverageTakedown, Provider, Story, Topic
 from tests.factories import make_article, make_provider, make_story, make_topic
 
 PASSWORD = "Quill-and-ink-for-the-night-desk-42"
@@ -719,3 +719,128 @@ def test_verbose_names_never_read_storys():
     assert Story._meta.verbose_name_plural == "stories"
     for model in (Article, Provider, Topic):
         assert not model._meta.verbose_name_plural.endswith("ys")
+
+
+# --- coverage takedown --------------------------------------------------------------
+
+
+def article_history(article):
+    return list(
+        LogEntry.objects.filter(
+            content_type__app_label="stories", content_type__model="article", object_id=str(article.pk)
+        ).order_by("pk")
+    )
+
+
+def post_form(client, url, **data):
+    page = client.get(url)
+    assert page.status_code == 200, page.content[:500]
+    return page, client.post(url, {**data, "csrfmiddlewaretoken": csrf_token(page)}, follow=True)
+
+
+@pytest.fixture
+def story_with_coverage(db):
+    alpha = make_article("Alpha's wrong link", provider=make_provider("alpha.example.com", "Alpha Wire"))
+    beta = make_article("Beta's fine item", provider=make_provider("beta.example.com", "Beta Post"))
+    return make_story("Ferry service resumes", coverage=[alpha, beta]), alpha, beta
+
+
+def test_an_editor_hides_an_item_from_a_story_and_restores_it_with_history(
+    editor, editor_client, story_with_coverage, signals, django_capture_on_commit_callbacks
+):
+    story, alpha, _ = story_with_coverage
+    page = editor_client.get(change_url(story)).content.decode()
+    hide_url = reverse("admin:stories_story_hide_coverage", args=[story.pk, alpha.pk])
+    assert f'href="{hide_url}"' in page
+
+    with django_capture_on_commit_callbacks(execute=True):
+        _, response = post_form(editor_client, hide_url, reason="Legal request from Alpha")
+    assert response.redirect_chain[-1][0] == change_url(story)
+    assert messages_of(response) == [
+        "Hid the coverage item “Alpha's wrong link” (Alpha Wire) from this story. Reason: Legal request from Alpha"
+    ]
+    assert signals == [Story]
+    [entry] = history(story)
+    assert entry.user == editor and "Legal request from Alpha" in entry.get_change_message()
+    story.refresh_from_db()
+    assert story.coverage_count == 1
+    # The coverage table says so, with the way back; the public page no longer shows it.
+    page = response.content.decode()
+    restore_url = reverse("admin:stories_story_restore_coverage", args=[story.pk, alpha.pk])
+    assert "Hidden from this story on" in page and f'href="{restore_url}"' in page
+    assert "Alpha's wrong link" not in Client().get(story.get_absolute_url()).content.decode()
+    assert history_page_lists(editor_client, story, "Legal request from Alpha")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        _, response = post_form(editor_client, restore_url)
+    assert messages_of(response)[0].startswith("Restored the coverage item “Alpha's wrong link” (Alpha Wire)")
+    assert "Legal request from Alpha" in messages_of(response)[0]
+    assert len(history(story)) == 2 and history(story)[-1].user == editor
+    story.refresh_from_db()
+    assert story.coverage_count == 2
+    assert "Alpha's wrong link" in Client().get(story.get_absolute_url()).content.decode()
+
+
+def history_page_lists(client, story, text):
+    page = client.get(reverse("admin:stories_story_history", args=[story.pk]))
+    return page.status_code == 200 and text in page.content.decode()
+
+
+def test_a_takedown_needs_a_reason_and_the_permission(editor_client, viewer, story_with_coverage):
+    story, alpha, _ = story_with_coverage
+    hide_url = reverse("admin:stories_story_hide_coverage", args=[story.pk, alpha.pk])
+    _, response = post_form(editor_client, hide_url, reason="   ")
+    assert response.status_code == 200 and "This field is required." in response.content.decode()
+    assert not CoverageTakedown.objects.exists() and history(story) == []
+
+    viewer_client = logged_in_client("victor")
+    assert viewer_client.get(hide_url).status_code == 403
+    assert viewer_client.post(hide_url, {"reason": "x"}).status_code == 403
+    article_hide = reverse("admin:stories_article_hide", args=[alpha.pk])
+    assert viewer_client.get(article_hide).status_code == 403
+    assert not CoverageTakedown.objects.exists()
+    # An article that is not in the story's coverage has no such page.
+    assert (
+        editor_client.get(reverse("admin:stories_story_hide_coverage", args=[story.pk, story.lead.pk])).status_code
+        == 404
+    )
+
+
+def test_an_editor_hides_an_article_everywhere_and_restores_it(
+    editor, editor_client, story_with_coverage, django_capture_on_commit_callbacks
+):
+    story, alpha, _ = story_with_coverage
+    other = make_story("Ferry fares rise", coverage=[alpha])
+    article_page = editor_client.get(reverse("admin:stories_article_change", args=[alpha.pk])).content.decode()
+    hide_url = reverse("admin:stories_article_hide", args=[alpha.pk])
+    assert f'href="{hide_url}"' in article_page and "Hide everywhere…" in article_page
+
+    with django_capture_on_commit_callbacks(execute=True):
+        _, response = post_form(editor_client, hide_url, reason="Court order 12/2024")
+    message = "Hid “Alpha's wrong link” (Alpha Wire) from every story. Reason: Court order 12/2024"
+    assert messages_of(response) == [message]
+    for entry in (*article_history(alpha), *history(story), *history(other)):
+        assert entry.user == editor and entry.get_change_message() == message
+    assert len(article_history(alpha)) == 1 and len(history(story)) == len(history(other)) == 1
+    page = response.content.decode()
+    assert "No: hidden from every story on" in page and "Restore everywhere…" in page
+    assert "Hidden everywhere on" in editor_client.get(change_url(other)).content.decode()
+    other.refresh_from_db()
+    assert other.coverage_count == 0
+
+    with django_capture_on_commit_callbacks(execute=True):
+        _, response = post_form(editor_client, reverse("admin:stories_article_restore", args=[alpha.pk]))
+    assert messages_of(response)[0].startswith("Restored “Alpha's wrong link” (Alpha Wire) to every story")
+    assert len(article_history(alpha)) == 2
+    other.refresh_from_db()
+    assert other.coverage_count == 1
+
+
+def test_hiding_a_lead_article_everywhere_is_refused_with_the_way_to_go(editor_client, story_with_coverage):
+    story, _, _ = story_with_coverage
+    _, response = post_form(editor_client, reverse("admin:stories_article_hide", args=[story.lead.pk]), reason="Legal")
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "is the headline article of the story" in page and "unpublish it" in page
+    story.lead.refresh_from_db()
+    assert story.lead.hidden_at is None and article_history(story.lead) == []

@@ -44,7 +44,8 @@ def recounted():
     providers = {slug: [0, 0] for slug in Provider.objects.values_list("slug", flat=True)}
     for slug in Story.objects.filter(published=True).values_list("lead__provider__slug", flat=True):
         providers[slug][0] += 1
-    covered = set(Coverage.objects.filter(story__published=True).values_list("story_id", "article__provider__slug"))
+    items = Coverage.objects.filter(story__published=True, hidden=False)  # taken down: counts for nothing
+    covered = set(items.values_list("story_id", "article__provider__slug"))
     for _story, slug in covered:
         providers[slug][1] += 1
     return {"topics": topics, "providers": providers}
@@ -347,3 +348,23 @@ def test_an_import_killed_after_its_last_commit_is_healed_by_a_rerun_pages_inclu
         again = run_manage(url, "import_stories", "-v", "2", str(corpus))
         assert again.returncode == 0, again.stderr
         assert "counts: 0 topics and 0 outlets corrected" in again.stdout
+
+
+def test_an_item_taken_down_counts_for_nothing_in_a_full_recount_or_by_story():
+    from stories import takedown
+
+    alpha, beta = make_provider("alpha.example.com"), make_provider("beta.example.com")
+    story = make_story("Ferries", coverage=[{"provider": alpha}, {"provider": alpha}, {"provider": beta}])
+    twice = make_story("Trains", coverage=[{"provider": alpha}])
+    first, second = [item.article for item in story.coverage_items.filter(article__provider=alpha)]
+    takedown.hide_coverage(story, first, "Dead link")
+    assert Provider.objects.get(pk=alpha.pk).covered_count == 2, "its other item still covers the story"
+    takedown.hide_coverage(story, second, "Dead link")
+    takedown.hide_coverage(twice, twice.coverage_items.get().article, "Wrong link")
+    assert Provider.objects.get(pk=alpha.pk).covered_count == 0
+    assert stored() == recounted()
+    zero_every_count()
+    refresh_counts()
+    assert stored() == recounted()
+    assert stored()["providers"]["beta-example-com"] == [0, 1]
+    assert stored()["providers"]["alpha-example-com"] == [0, 0]

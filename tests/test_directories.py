@@ -8,7 +8,6 @@ from django.core.cache import cache
 from stories.caching import generation
 from stories.directories import (
     BESIDE_SIZE,
-    COVERED_LIST_SIZE,
     appears_beside,
     find_provider,
     find_topic,
@@ -141,7 +140,7 @@ def test_an_outlet_summary_is_cached_under_the_content_generation(outlets, djang
         summary = outlet_summary("home-example-com")
     assert summary["provider"]["name"] == "Home"
     assert [(outlet["name"], shared) for outlet, shared in summary["beside"]] == [("often", 2), ("Once", 1)]
-    assert [story.lead.title for story in summary["covered"]] == ["Often leads"]  # covered, led by another
+    assert summary["days"] == {BASE_TIME.date(): 2}  # the two published stories it led or covered, by day
     assert cache.get(f"outlet:{generation()}:home-example-com") == summary
     with django_assert_num_queries(0):
         outlet_summary("home-example-com")
@@ -150,13 +149,14 @@ def test_an_outlet_summary_is_cached_under_the_content_generation(outlets, djang
         outlet_summary("home-example-com")
 
 
-def test_an_outlet_summary_lists_only_its_latest_covered_stories(outlets):
+def test_an_outlet_summary_counts_its_stories_by_day_over_the_year_to_its_latest(outlets):
     home = outlets["home"]
-    for n in range(COVERED_LIST_SIZE + 1):
-        make_story(f"Covered {n}", coverage=[{"provider": home}], published_at=BASE_TIME + timedelta(days=n + 1))
-    covered = outlet_summary("home-example-com")["covered"]
-    assert len(covered) == COVERED_LIST_SIZE
-    assert covered[0].lead.title == f"Covered {COVERED_LIST_SIZE}"
+    latest = BASE_TIME + timedelta(days=30)
+    make_story("Covered later", coverage=[{"provider": home}], published_at=latest)
+    make_story("Two years before", provider=home, published_at=latest - timedelta(days=730))
+    make_story("A later draft", provider=home, published_at=latest + timedelta(days=1), published=False)
+    days = outlet_summary("home-example-com")["days"]
+    assert days == {BASE_TIME.date(): 2, latest.date(): 1}
 
 
 def test_an_outlet_with_only_drafts_lately_still_has_a_summary():

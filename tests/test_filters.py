@@ -128,7 +128,6 @@ def test_a_quality_is_shown_as_the_number_applied(client, stories, given):
     [
         ("topic", "“nope” is not a topic with stories."),
         ("provider", "“nope” is not an outlet with stories."),
-        ("exclude_provider", "“nope” is not an outlet with stories."),
     ],
 )
 def test_an_unknown_slug_selects_nothing_and_is_named(client, stories, name, message):

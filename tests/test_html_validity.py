@@ -48,14 +48,15 @@ FILTERS = [
     {"min_quality": "50"},
     {"topic": "nope"},
     {"provider": "nope"},
-    {"exclude_provider": "nope"},
+    {"mute": "nope"},
+    {"mute": "nope,also-nope"},
     {"topic": '"><script>alert(1)</script>'},
     {"category": "<script>alert(1)</script>"},
     {"category": "x" * 150},
     {"type": 'it\'s a "video"'},
     {"type": '"><b>bold</b>'},
     {"q": "<b>facial</b> \"quoted\" & 'single'"},
-    {"provider": "", "exclude_provider": "", "category": "", "type": "", "since": "", "until": "", "min_quality": ""},
+    {"provider": "", "mute": "", "category": "", "type": "", "since": "", "until": "", "min_quality": ""},
     {"since": "notadate", "until": "2020-13-45", "min_quality": "abc", "topic": "nope", "provider": "nope"},
 ]
 RAW_QUERIES = ["since=2020-06-01&since=notadate", "q=%FF%FE&since=%00", "min_quality=%E2%80%8B5"]
@@ -92,7 +93,7 @@ def seed_urls():
     day = timezone.localdate(story.published_at)
     archive = f"/archive/{day:%Y/%m/%d}/"
     filtered = ["/", "/?sort=top", "/search/", "/search/?q=facial", f"/topics/{topic.slug}/", archive]
-    good = {"topic": topic.slug, "provider": outlet.slug, "exclude_provider": outlet.slug, "since": "2020-01-01"}
+    good = {"topic": topic.slug, "provider": outlet.slug, "mute": outlet.slug, "since": "2020-01-01"}
     urls = ["/", "/topics/", "/providers/", f"/providers/{outlet.slug}/", story.get_absolute_url(), "/no/such/page/"]
     for base in filtered:
         join = "&" if "?" in base else "?"

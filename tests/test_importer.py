@@ -692,7 +692,9 @@ def test_derived_fields_count_outlets_once_and_preview_the_first_few_others():
 def test_derived_fields_take_the_leads_picture_else_the_first_items_and_a_slug_always():
     picture = {"url": "https://o1.example.com/a.jpg", "width": None, "height": None, "cached": False}
     related = [article("No picture", "o0.example.com"), article("Picture", "o1.example.com", images=[picture])]
-    assert derived_fields(article("日本語だけ", "lead.example.com"), related, outlet_of)["image"] == picture
+    # Another outlet's picture carries its credit ("Picture: O1"); the lead's own has none.
+    credited = dict(picture, credit={"name": "O1", "slug": "slug-of-o1.example.com"})
+    assert derived_fields(article("日本語だけ", "lead.example.com"), related, outlet_of)["image"] == credited
     own = dict(picture, url="https://lead.example.com/own.jpg")
     fields = derived_fields(article("!!!", "lead.example.com", images=[own]), related, outlet_of)
     assert fields["image"] == own

@@ -4,6 +4,9 @@ They come from imports, so nobody adds or deletes them here. Editors may view
 them (the Editors group has view permissions only); users who hold a change
 permission may correct a few fields, though a re-import of a changed document
 writes its articles again.
+
+An article can be hidden from every story it covers (``stories.admin.takedown``):
+its page says so and links to the hide or restore page.
 """
 
 from django.contrib import admin
@@ -14,7 +17,8 @@ from django.utils.http import urlencode
 
 from stories.admin.changelist import EstimatedCountPaginator, LargeTableChangeList
 from stories.admin.filters import ArticleTypeFilter, ProviderFilter
-from stories.admin.story import external_link
+from stories.admin.story import external_link, local_time
+from stories.admin.takedown import CAN_TAKE_DOWN, article_takedown_urls
 from stories.models import Article, Provider, Topic
 
 
@@ -50,6 +54,7 @@ class ArticleAdmin(ImportedDataAdmin):
     fields = (
         "title",
         "link",
+        "takedown",
         "provider",
         "published_at",
         "type",
@@ -61,7 +66,21 @@ class ArticleAdmin(ImportedDataAdmin):
         "images",
     )
     # The address identifies the article for imports; the time orders stories.
-    readonly_fields = ("link", "published_at")
+    readonly_fields = ("link", "published_at", "takedown")
+    change_form_template = "admin/stories/article/change_form.html"
+
+    def get_urls(self):
+        return article_takedown_urls(self) + super().get_urls()
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        context["can_take_down"] = request.user.has_perm(CAN_TAKE_DOWN)
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    @admin.display(description="shown to readers")
+    def takedown(self, article):
+        if article.hidden_at is None:
+            return "Yes, with every story it covers."
+        return f"No: hidden from every story on {local_time(article.hidden_at)}. Reason: {article.hidden_reason}"
 
     def get_changelist(self, request, **kwargs):
         return LargeTableChangeList

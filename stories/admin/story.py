@@ -6,12 +6,17 @@ goes through ``stories.publishing.set_published``, which stamps
 ``editor_decided_at`` (re-imports then leave the flag alone), recounts the
 stored per-topic and per-outlet counts and, once committed, tells the caches
 (``content_changed``). The admin records who did it in the story's history.
+
+The coverage table offers, per item, to hide it from the story or restore it
+(``stories.admin.takedown``, ``stories.takedown``); re-imports keep it hidden.
 """
 
 from django.contrib import admin, messages
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.db import transaction
+from django.db.models import OuterRef, Subquery
 from django.templatetags.static import static
+from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.html import format_html
 from django.utils.translation import ngettext
@@ -19,13 +24,14 @@ from django.utils.translation import ngettext
 from stories import publishing
 from stories.admin.changelist import EstimatedCountPaginator, LargeTableChangeList
 from stories.admin.filters import CategoryFilter, HasImageFilter, LeadProviderFilter, ScoredFilter, TopicFilter
-from stories.models import Coverage, Story
+from stories.admin.takedown import story_takedown_urls
+from stories.models import Coverage, CoverageTakedown, Story
 
 # Long values no list column shows (search_vector only where the model has it).
 LIST_DEFERRED = (
     *(
         name
-        for name in ("search_text", "search_vector", "secured", "outlets_preview")
+        for name in ("search_text", "search_grams", "search_vector", "secured", "outlets_preview")
         if any(field.name == name for field in Story._meta.get_fields())
     ),
     "lead__excerpt",
@@ -38,6 +44,11 @@ def external_link(url, text):
     if not url or not url.lower().startswith(("https://", "http://")):
         return text
     return format_html('<a href="{}" target="_blank" rel="noopener noreferrer">{}</a>', url, text)
+
+
+def format_html_join_lines(parts):
+    """Safe HTML pieces, one per line."""
+    return format_html("{}" + "<br>{}" * (len(parts) - 1), *parts)
 
 
 def local_time(value):
@@ -79,7 +90,7 @@ class CoverageInline(admin.TabularInline):
     model = Coverage
     fk_name = "story"
     template = "admin/stories/story/coverage_inline.html"
-    fields = ("number", "outlet", "headline", "time")
+    fields = ("number", "outlet", "headline", "time", "shown")
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -87,7 +98,17 @@ class CoverageInline(admin.TabularInline):
     verbose_name_plural = "coverage, in the source document's order"
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("article__provider").order_by("position")
+        taken_down = CoverageTakedown.objects.filter(story_id=OuterRef("story_id"), article_id=OuterRef("article_id"))
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("article__provider")
+            .annotate(
+                takedown_reason=Subquery(taken_down.values("reason")[:1]),
+                takedown_at=Subquery(taken_down.values("hidden_at")[:1]),
+            )
+            .order_by("position")
+        )
 
     def has_view_permission(self, request, obj=None):
         return request.user.has_perm("stories.view_story") or request.user.has_perm("stories.change_story")
@@ -116,6 +137,36 @@ class CoverageInline(admin.TabularInline):
     @admin.display(description="time")
     def time(self, coverage):
         return local_time(coverage.article.published_at)
+
+    @admin.display(description="shown to readers")
+    def shown(self, coverage):
+        """Shown, or hidden (when, why) from this story or everywhere, with the link that undoes or does it."""
+        article = coverage.article
+        args = [coverage.story_id, article.pk]
+        restore = reverse("admin:stories_story_restore_coverage", args=args)
+        parts = []
+        if coverage.takedown_reason is not None:
+            parts.append(
+                format_html(
+                    'Hidden from this story on {}: {} · <a href="{}">Restore…</a>',
+                    local_time(coverage.takedown_at),
+                    coverage.takedown_reason,
+                    restore,
+                )
+            )
+        if article.hidden_at is not None:
+            parts.append(
+                format_html(
+                    'Hidden everywhere on {}: {} · <a href="{}">Restore on its article page…</a>',
+                    local_time(article.hidden_at),
+                    article.hidden_reason,
+                    reverse("admin:stories_article_change", args=[article.pk]),
+                )
+            )
+        if parts:
+            return format_html_join_lines(parts)
+        hide = reverse("admin:stories_story_hide_coverage", args=args)
+        return format_html('Yes · <a href="{}">Hide from this story…</a>', hide)
 
 
 @admin.register(Story)
@@ -165,6 +216,9 @@ class StoryAdmin(admin.ModelAdmin):
 
     def view_on_site(self, obj):
         return obj.get_absolute_url()  # staff see drafts there as a preview
+
+    def get_urls(self):
+        return story_takedown_urls(self) + super().get_urls()
 
     # --- list columns -----------------------------------------------------
 

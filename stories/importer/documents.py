@@ -54,6 +54,11 @@ class DocumentError(Exception):
         self.problem = problem
         super().__init__(str(self))
 
+    def __reduce__(self):
+        # Parsing workers send it back pickled; the default would call __init__ with the message alone,
+        # fail in the pool's result thread and leave the import waiting forever.
+        return type(self), (self.path, self.field, self.problem)
+
     def __str__(self):
         return f"{self.path}: {self.field}: {self.problem}" if self.field else f"{self.path}: {self.problem}"
 

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from django.utils.text import slugify
 
 from stories.importer.yaml_loader import kind
+from stories.pictures import refusal as picture_refusal
 
 # Text limits are the database columns' (stories.models): a longer value must be
 # refused here, naming the field, not by the database (PostgreSQL raises, SQLite
@@ -261,6 +262,10 @@ def clean_images(value, name, warnings):
             url = clean_url(image.get("url"), f"{where}.url", required=True)
         except InvalidFieldError as exc:
             warnings.append(f"{exc.field}: {exc.problem}; image dropped")
+            continue
+        problem = picture_refusal(url)  # the one picture policy, the CSP's img-src too
+        if problem:
+            warnings.append(f"{where}.url: {problem}; image dropped")
             continue
         width, height = image.get("width"), image.get("height")
         if not (_positive_int(width) and _positive_int(height)):

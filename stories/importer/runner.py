@@ -3,7 +3,11 @@
 Files stream through in batches of ``batch_size``: memory stays flat however
 many there are. A file whose exact bytes were imported before is counted
 unchanged without being parsed. With ``jobs`` > 1, parsing runs in worker
-processes while this process writes.
+processes while this process writes. By default (``jobs=None``) there is one
+worker per CPU this process may use (at most ``MAX_AUTO_JOBS``), started only
+once ``MIN_PARALLEL`` documents have turned up to parse: a small run, or a
+re-import where little changed, stays in this process, where starting workers
+would cost more than they save.
 
 ``import_paths`` is the whole job: after the files it recounts the stored
 per-topic and per-outlet counts and tells the caches (``content_changed``), so
@@ -18,6 +22,7 @@ from itertools import islice
 from pathlib import Path
 
 from django.db import DatabaseError, reset_queries
+from django.utils import timezone
 
 from stories.counts import Recounted, refresh_counts
 from stories.importer.documents import (
@@ -30,10 +35,25 @@ from stories.importer.documents import (
 )
 from stories.importer.sql import no_text, pairs_by_key
 from stories.importer.writer import BatchWriter
+from stories.languages import detect_language
 from stories.signals import content_changed
 
 SUFFIXES = {".txt", ".md"}
 BATCH_SIZE = 200
+# The default's limits (measured: docs/benchmarks.md). Past a few workers this process,
+# the one writer, is what limits the speed; below MIN_PARALLEL documents to parse,
+# forking workers (and their first parse) costs more than it saves.
+MAX_AUTO_JOBS = 4
+MIN_PARALLEL = 100
+
+
+def default_jobs():
+    """Parsing processes for the default run: the CPUs this process may use, at most MAX_AUTO_JOBS."""
+    try:
+        cpus = len(os.sched_getaffinity(0))  # a container's or taskset's limit, not the machine's
+    except AttributeError:  # not on Linux
+        cpus = os.cpu_count() or 1
+    return max(1, min(cpus, MAX_AUTO_JOBS))
 
 
 @dataclass
@@ -42,6 +62,8 @@ class ImportReport:
     updated: int = 0
     unchanged: int = 0
     failed: int = 0  # documents
+    drafts_published: int = 0  # stored drafts of unchanged documents that publish_drafts published
+    workers: int = 0  # processes that parsed in parallel (0: this process parsed every document)
     recounted: Recounted | None = None  # what the recount after the files corrected (None: no recount)
     counts_error: str = ""  # the database's one-line answer when that recount failed
 
@@ -100,25 +122,31 @@ def import_paths(
     paths,
     *,
     dry_run=False,
-    jobs=1,
+    jobs=None,
     batch_size=BATCH_SIZE,
+    publish_drafts=False,
     on_error=print,
     on_warning=None,
     on_progress=None,
 ):
     """Import every document under ``paths``, then recount and tell the caches. Returns an ImportReport.
 
+    ``jobs``: None for the default (``default_jobs()`` workers once ``MIN_PARALLEL``
+    documents are to be parsed), 1 for this process only, N for N workers from the start.
+    ``publish_drafts`` imports documents marked ``published: false`` as published (the
+    bundled demo's drafts), including stories of unchanged documents still drafts;
+    an editor's decision (``Story.editor_decided_at``) still wins.
     ``on_error(line)`` and ``on_warning(line)`` receive one line each, naming
     the file; ``on_progress(report)`` is called after each batch. A dry run
     writes nothing, counts included. A recount that fails is not raised: the
     report says so (``counts_error``), after the documents it did import.
     """
     report = ImportReport()
-    _import_files(report, paths, dry_run, jobs, batch_size, on_error, on_warning, on_progress)
+    _import_files(report, paths, dry_run, jobs, batch_size, publish_drafts, on_error, on_warning, on_progress)
     if not dry_run:
         _recount(report)
         # After a failed recount too: it may have written some counts before failing.
-        if report.written or report.counts_error or report.recounted.changed:
+        if report.written or report.drafts_published or report.counts_error or report.recounted.changed:
             content_changed.send(sender=ImportReport)
     return report
 
@@ -137,7 +165,16 @@ def _recount(report):
         report.counts_error = detail.splitlines()[0] if detail else repr(exc)
 
 
-def _import_files(report, paths, dry_run, jobs, batch_size, on_error, on_warning, on_progress):
+def _publish_stored_drafts(story_ids):
+    """Publish the drafts among ``story_ids`` that no editor decided on; returns how many."""
+    from stories.models import Story
+
+    return Story.objects.filter(id__in=story_ids, published=False, editor_decided_at__isnull=True).update(
+        published=True, updated_at=timezone.now()
+    )
+
+
+def _import_files(report, paths, dry_run, jobs, batch_size, publish_drafts, on_error, on_warning, on_progress):
     """Parse and write the documents under ``paths``, counting them in ``report``."""
     from stories.models import ImportedDocument
 
@@ -155,7 +192,10 @@ def _import_files(report, paths, dry_run, jobs, batch_size, on_error, on_warning
         as its twin instead of being written twice.
         """
         hashes = [digest for _, digest, _ in batch if digest]
-        known = pairs_by_key(ImportedDocument, "content_hash", "content_hash", hashes, no_text).keys()
+        # hash -> story: with publish_drafts, an unchanged document's story may still be its draft.
+        known = pairs_by_key(ImportedDocument, "content_hash", "story", hashes, no_text)
+        if publish_drafts and known and not dry_run:
+            report.drafts_published += _publish_stored_drafts(set(known.values()))
         # A file with the same bytes as an earlier one of the batch is that
         # file's twin: unchanged if it was written, failed if it failed.
         to_parse, twins = [], {}
@@ -185,6 +225,8 @@ def _import_files(report, paths, dry_run, jobs, batch_size, on_error, on_warning
             if on_warning:
                 for warning in result.warnings:
                     on_warning(f"{result.source_file}: {warning}")
+            if publish_drafts:
+                result.published = True  # the writer still keeps an editor's decision
             docs.append(result)
         if dry_run:
             report.created += len(docs)
@@ -202,20 +244,36 @@ def _import_files(report, paths, dry_run, jobs, batch_size, on_error, on_warning
             on_progress(report)
 
     files = iter_files(paths, fail)
-    if jobs <= 1:
-        while batch := [_read(path) for path in islice(files, batch_size)]:
-            to_parse, twins = prepare(batch, {})
-            finish(map(_parse, to_parse), twins)
-        return
-
-    # With jobs: the workers parse the next batch while this process writes the last one.
-    with multiprocessing.get_context("fork").Pool(jobs) as pool:
-        pending = None  # (AsyncResult, twins) of the batch being parsed
+    # Explicit jobs start their workers at once; the default waits for MIN_PARALLEL documents to parse.
+    threshold = 0 if jobs is not None else MIN_PARALLEL
+    jobs = default_jobs() if jobs is None else jobs
+    pool = None
+    pending = None  # (AsyncResult, twins) of the batch the workers are parsing
+    to_parse_seen = 0
+    try:
         while batch := [_read(path) for path in islice(files, batch_size)]:
             to_parse, twins = prepare(batch, pending[1] if pending else {})
+            to_parse_seen += len(to_parse)
+            if pool is None and jobs > 1 and to_parse_seen >= max(threshold, 1):
+                pool = _start_workers(jobs)
+                report.workers = jobs
+            if pool is None:
+                finish(map(_parse, to_parse), twins)
+                continue
+            # The workers parse this batch while this process writes the previous one.
             parsing = (pool.map_async(_parse, to_parse, chunksize=max(1, len(to_parse) // (jobs * 4))), twins)
             if pending:
                 finish(pending[0].get(), pending[1])
             pending = parsing
         if pending:
             finish(pending[0].get(), pending[1])
+    finally:
+        if pool is not None:
+            pool.terminate()  # as the pool's context manager did: nothing is left to parse, or a write failed
+            pool.join()
+
+
+def _start_workers(jobs):
+    # The language model loads here once, before the fork, rather than in every worker.
+    detect_language("warm up")
+    return multiprocessing.get_context("fork").Pool(jobs)

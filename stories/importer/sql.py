@@ -19,6 +19,7 @@ from functools import cache
 from django.db import connection
 
 from stories.models import Article, Coverage, ImportedDocument, Story
+from stories.search import PG_SEARCH_CONFIG
 
 ARTICLE_COLUMNS = [
     "title",
@@ -49,6 +50,7 @@ STORY_COLUMNS = [
     "outlets_preview",
     "image",
     "search_text",
+    "search_grams",
     "search_vector",
     "created_at",
     "updated_at",
@@ -67,7 +69,7 @@ def _placeholder(name):
         if name in JSON_FIELDS:
             return "%s::jsonb"
         if name == "search_vector":
-            return "to_tsvector('english'::regconfig, %s)"
+            return f"to_tsvector('{PG_SEARCH_CONFIG}'::regconfig, %s)"
     return "%s"
 
 
@@ -138,8 +140,8 @@ def upsert_stories(rows):
 
 
 def insert_coverage(rows):
-    """rows: (story_id, article_id, position)."""
-    _insert(Coverage, ("story", "article", "position"), rows)
+    """rows: (story_id, article_id, position, hidden)."""
+    _insert(Coverage, ("story", "article", "position", "hidden"), rows)
 
 
 def insert_story_topics(rows):
@@ -185,6 +187,25 @@ def pairs_by_key(model, key, value, keys, filler):
     with connection.cursor() as cursor:
         cursor.execute(sql, keys)
         return dict(cursor.fetchall())
+
+
+def articles_by_url(urls):
+    """{web_url: (id, hidden everywhere)} for the articles at ``urls``: one raw SELECT, like ``pairs_by_key``.
+
+    Whether an editor hid the article (``Article.hidden_at``) comes with its id, so the
+    writer keeps takedowns without a query of its own.
+    """
+    urls = padded(urls, no_text)
+    if not urls:
+        return {}
+    quote = connection.ops.quote_name
+    url, pk, hidden = (quote(_column(Article, name)) for name in ("web_url", "id", "hidden_at"))
+    table = quote(Article._meta.db_table)
+    # Names from the models' metadata, values as parameters.
+    sql = f"SELECT {url}, {pk}, {hidden} IS NOT NULL FROM {table} WHERE {url} IN ({', '.join(['%s'] * len(urls))})"  # noqa: S608  # nosec B608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, urls)
+        return {row[0]: (row[1], bool(row[2])) for row in cursor.fetchall()}
 
 
 def padded(values, filler):

@@ -4,7 +4,12 @@ A batch costs a fixed number of queries whatever its size: bulk upserts on the
 unique keys (article URL, story lead, provider domain, topic slug), with
 provider and topic ids cached across batches. The rows of articles, stories,
 coverage and topics go through raw ``executemany`` statements (``sql.py``),
-several times faster than the ORM's ``bulk_create``. A batch runs in one transaction;
+several times faster than the ORM's ``bulk_create``.
+
+Editors' takedowns (``stories.takedown``) survive: an article hidden everywhere
+and an item hidden from a story are read before the story's coverage is written
+again, and its rows are inserted hidden, its derived fields (counts, picture,
+search text) computed without them. A batch runs in one transaction;
 if it fails, its documents are retried one per transaction so that one bad
 document cannot sink the others. Either way each document is written whole or
 not at all.
@@ -20,7 +25,7 @@ from django.utils import timezone
 
 from stories.importer import sql
 from stories.importer.derived import derived_fields
-from stories.models import Article, Coverage, Provider, Story, Topic
+from stories.models import Coverage, CoverageTakedown, Provider, Story, Topic
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +89,7 @@ class BatchWriter:
         now = timezone.now()
         providers = self._provider_map(docs, new_providers)
         topics = self._topic_map(docs, new_topics)
-        article_ids = self._upsert_articles(docs, providers)
+        article_ids, hidden_articles = self._upsert_articles(docs, providers)
 
         lead_ids = [article_ids[doc.lead.web_url] for doc in docs]
         existing = {
@@ -93,7 +98,12 @@ class BatchWriter:
             .filter(lead_id__in=sql.padded(lead_ids, sql.no_id))
             .values("id", "lead_id", "published", "editor_decided_at")
         }
-        sql.upsert_stories([self._story(doc, article_ids, providers, existing, now) for doc in docs])
+        taken_down = _takedowns([row["id"] for row in existing.values()])
+
+        def hidden(story_id, article_id):
+            return article_id in hidden_articles or (story_id, article_id) in taken_down
+
+        sql.upsert_stories([self._story(doc, article_ids, providers, existing, hidden, now) for doc in docs])
         story_ids = sql.pairs_by_key(Story, "lead", "id", lead_ids, sql.no_id)
 
         updated_ids = [row["id"] for row in existing.values()]
@@ -104,7 +114,10 @@ class BatchWriter:
         coverage, story_topics, documents = [], [], []
         for doc, lead_id in zip(docs, lead_ids, strict=True):
             story_id = story_ids[lead_id]
-            coverage += [(story_id, article_ids[item.web_url], position) for position, item in enumerate(doc.related)]
+            coverage += [
+                (story_id, article_ids[item.web_url], position, hidden(story_id, article_ids[item.web_url]))
+                for position, item in enumerate(doc.related)
+            ]
             story_topics += [(story_id, topics[slug]) for slug, _ in doc.topics]
             documents.append((doc.content_hash, story_id, doc.source_file[-500:], now))
         sql.insert_coverage(coverage)
@@ -178,13 +191,20 @@ class BatchWriter:
                     item.language,
                 )
         sql.upsert_articles(list(articles.values()))
-        return sql.pairs_by_key(Article, "web_url", "id", list(articles), sql.no_text)
+        found = sql.articles_by_url(list(articles))
+        return {url: pk for url, (pk, _) in found.items()}, {pk for pk, hidden in found.values() if hidden}
 
-    def _story(self, doc, article_ids, providers, existing, now):
-        row = existing.get(article_ids[doc.lead.web_url])
+    def _story(self, doc, article_ids, providers, existing, hidden, now):
+        lead_id = article_ids[doc.lead.web_url]
+        row = existing.get(lead_id)
         published = doc.published
         if row is not None and row["editor_decided_at"] is not None:
             published = row["published"]  # editors win over re-imports
+        elif hidden(None, lead_id):
+            # An article an editor hid everywhere came back as a lead: a draft, for an editor to judge.
+            published = False
+        story_id = row["id"] if row is not None else None
+        shown = [item for item in doc.related if not hidden(story_id, article_ids[item.web_url])]
 
         def outlet(article):
             return article.provider_domain, article.provider_name, providers[article.provider_domain][1]
@@ -198,7 +218,7 @@ class BatchWriter:
             published_at=doc.lead.published_at,
             secured=doc.secured,
             source_file=doc.source_file[-500:],
-            **derived_fields(doc.lead, doc.related, outlet),
+            **derived_fields(doc.lead, shown, outlet),
             search_vector=None,  # filled from search_text on PostgreSQL
             created_at=now,
             updated_at=now,
@@ -232,6 +252,14 @@ def _groups_without_repeated_leads(docs):
         leads.add(doc.lead.web_url)
     if group:
         yield group
+
+
+def _takedowns(story_ids):
+    """{(story id, article id)} of the items editors hid from these stories (none for new stories)."""
+    if not story_ids:
+        return set()
+    rows = CoverageTakedown.objects.filter(story_id__in=sql.padded(story_ids, sql.no_id))
+    return set(rows.values_list("story_id", "article_id"))
 
 
 def _providers_by_domain(domains):

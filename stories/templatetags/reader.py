@@ -1,13 +1,16 @@
 """Template helpers of the reader site: ``{% load reader %}``.
 
 - ``safe_url``: the URL if it is http(s), else "" (only those ever reach href or src).
+- ``picture_url``: a picture's URL if ``stories.pictures`` allows it (https), else "".
 - ``jsonld``: a value as JSON for a ``<script type="application/ld+json">`` block.
 - ``reltime``: "3 hours ago"; ``lag``: "4 h earlier"; ``day_label``: "Today".
 - ``lang``: ` lang="ja"` for an article whose language is known.
 - ``{% select field %}``: a ``<select>`` for a form field, rendered in Python (outlet
   lists are long and the template engine is the slow part of a page).
-- ``{% timestamp value %}``: ``<time datetime="(ISO 8601)">11 June 2020, 02:01 UTC</time>``.
+- ``{% timestamp value %}``: ``<time datetime="(ISO 8601, UTC)">11 June 2020, 02:01 UTC</time>``; the
+  script rewrites the text in the reader's zone and locale. ``{% time_zone_name %}``: "UTC".
 - ``dimensions``: ` width="640" height="480"` for a picture whose size is known.
+- ``{% outlet_count count slugs %}``: "Reported by 3 outlets", the one count of cards and story pages.
 - ``{% outlet_link name slug %}``: an outlet's name linked to its page (the plain name when
   the slug makes no address).
 """
@@ -27,6 +30,7 @@ from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import mark_safe
 
 from stories.languages import UNKNOWN_LANGUAGE
+from stories.pictures import picture_url
 
 register = template.Library()
 
@@ -56,6 +60,8 @@ def safe_url(value):
 
 
 register.filter("safe_url", safe_url)
+# A picture's src: only what stories.pictures allows (the CSP's img-src is built from the same policy).
+register.filter("picture_url", picture_url)
 
 
 # --- JSON-LD ------------------------------------------------------------------
@@ -162,10 +168,18 @@ def timestamp(value):
     if not value:
         return _NO_TIME
     local = timezone.localtime(value)
+    # The attribute in UTC, whatever the site's zone: static/js/site.js rewrites the text in the reader's zone.
+    moment = value.astimezone(datetime.UTC).isoformat()
     # Safe: both values are escaped.
     return mark_safe(  # noqa: S308  # nosec
-        f'<time datetime="{html.escape(local.isoformat())}">{html.escape(_readers_time(local))}</time>'
+        f'<time datetime="{html.escape(moment)}">{html.escape(_readers_time(local))}</time>'
     )
+
+
+@register.simple_tag
+def time_zone_name():
+    """The zone every server-rendered time is in ("UTC"): pages say so, the script says the reader's instead."""
+    return timezone.get_current_timezone_name()
 
 
 # --- forms --------------------------------------------------------------------
@@ -186,8 +200,9 @@ def select(field):
     Options are joined with plain ``html.escape`` (what Django's escape does) rather
     than one ``format_html`` each: an outlet list runs to hundreds of options.
     """
+    multiple = field.field.widget.allow_multiple_selected
     current = field.value()
-    current = "" if current is None else str(current)
+    chosen = [str(value) for value in current or ()] if multiple else ["" if current is None else str(current)]
     described = []
     if field.help_text:
         described.append(f"{field.auto_id}_helptext")
@@ -196,10 +211,12 @@ def select(field):
     attrs = f' aria-describedby="{html.escape(" ".join(described))}"' if described else ""
     if field.errors:
         attrs += ' aria-invalid="true"'
+    if multiple:
+        attrs += ' multiple size="6"'
     options = _options_markup(tuple(field.field.choices))
-    if current:  # mark the chosen option: values are unique, so the first match is it
-        chosen = f'<option value="{html.escape(current)}">'
-        options = options.replace(chosen, f"{chosen[:-1]} selected>", 1)
+    for value in filter(None, chosen):  # mark the chosen options: values are unique, so the first match is it
+        option = f'<option value="{html.escape(value)}">'
+        options = options.replace(option, f"{option[:-1]} selected>", 1)
     # Safe: every value above is escaped.
     return mark_safe(  # noqa: S308  # nosec
         f'<select name="{html.escape(field.html_name)}" id="{html.escape(field.auto_id)}"{attrs}>{options}</select>'
@@ -222,6 +239,22 @@ def provider_url(slug):
         return _reverse_once(get_script_prefix(), "stories:provider_detail", slug)
     except NoReverseMatch:
         return ""
+
+
+@register.simple_tag
+def outlet_count(count, slugs=()):
+    """The one count of a story's outlets, the lead's included, on cards and story pages: "Reported by 3 outlets".
+
+    ``data-outlets`` names the outlets counted, so that the script can take out the
+    ones a reader muted in the browser (and ``data-outlet-count`` is where it starts).
+    """
+    return format_html(
+        '<span class="outlet-count" data-outlet-count="{}" data-outlets="{}">Reported by {} outlet{}</span>',
+        count,
+        " ".join(slugs),
+        count,
+        "" if count == 1 else "s",
+    )
 
 
 @register.simple_tag

@@ -45,6 +45,11 @@ def reference_pages():
         "topic": topic.get_absolute_url(),
         "providers": "/providers/",
         "provider": f"/providers/{provider.slug}/",
+        "provider covered": f"/providers/{provider.slug}/covered/",
+        "year": f"/archive/{story.published_at:%Y}/",
+        "month": f"/archive/{story.published_at:%Y/%m}/",
+        "day": f"/archive/{story.published_at:%Y/%m/%d}/",
+        "story by time, an outlet muted": f"{story.get_absolute_url()}?order=time&mute={provider.slug}",
         "search": "/search/?q=machine",
         "404": "/no-such-page/",
     }

@@ -38,6 +38,8 @@ DANGERS = """
   }
   for (const tag of ["svg", "iframe", "object", "embed", "b", "i", "em"]) {
     for (const el of document.querySelectorAll(`main ${tag}`)) {
+      // The site's own charts (templates/includes/*_chart.html) are the only SVG allowed.
+      if (tag === "svg" && el.getAttribute("class") === "chart") continue;
       found.push(`injected <${tag}>: ${el.outerHTML.slice(0, 80)}`);
     }
   }
@@ -57,7 +59,7 @@ def test_hostile_content_never_executes(site, page, watch):
         "story": story.get_absolute_url(),
         "story by time": story.get_absolute_url() + "?order=time",
         "its outlet": f"/providers/{outlet.slug}/",
-        "the covering outlet": f"/providers/{other.provider.slug}/",
+        "the covering outlet": f"/providers/{other.provider.slug}/covered/",
         "topic": story.topics.first().get_absolute_url(),
         "search": "/search/?q=Hostile",
         "filtered by its outlet": f"/?provider={outlet.slug}",

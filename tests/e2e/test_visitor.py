@@ -82,7 +82,7 @@ def test_visitor_journey(site, page, watch, monkeypatch):
     expect(page.get_by_role("link", name=read)).to_have_attribute("href", story.lead.web_url)
     rows = page.locator(".coverage-row")
     expect(rows).to_have_count(story.outlet_count - 1)
-    expect(page.get_by_role("heading", name=re.compile(r"^Coverage by \d+ outlet"))).to_be_visible()
+    expect(page.get_by_role("heading", name=re.compile(r"^Reported by \d+ outlet"))).to_be_visible()
     expect(rows.first.locator(".coverage-title")).to_contain_text(coverage.title)
     expect(rows.first.locator(".lag")).to_have_text(re.compile(r"(earlier|later|same time)"))
     expect(rows.first.locator(".quality")).to_have_text(f"Quality {coverage.quality}")
@@ -106,9 +106,11 @@ def test_visitor_journey(site, page, watch, monkeypatch):
     expect(page.get_by_role("navigation", name="Main").get_by_role("link", name="Outlets")).to_have_attribute(
         "aria-current", "page"
     )
-    covered = page.get_by_role("complementary").locator("article.story .story-link")
-    expect(covered).to_contain_text([story.lead.title])
     expect(page.get_by_role("heading", name=f"Stories {provider.name} led")).to_be_visible()
+    tabs = page.get_by_role("navigation", name=f"Stories of {provider.name}")
+    tabs.get_by_role("link", name="Stories it covered").click()
+    expect(page).to_have_url(f"{site.url}/providers/{provider.slug}/covered/")
+    expect(page.locator("main article.story .story-link").filter(has_text=story.lead.title)).to_have_count(1)
 
     # Open a topic from a card: every story there carries it.
     tag = page.locator("article.story .tags a").first

@@ -27,14 +27,73 @@ def test_provider_index_and_page(client):
     assert in_order(index, "The Boston Globe", "TechCrunch", "The Next Web")
 
     shown = text(client.get("/providers/bostonglobe-com/"))
-    led, covered = shown.index("Stories The Boston Globe led"), shown.index("Latest stories it covered")
-    beside = shown.index("Often beside it")
-    assert led < shown.index("Globe leads 1") < shown.index("Globe leads 2") < covered
-    assert covered < shown.index("TechCrunch leads") < beside
+    led, beside = shown.index("Stories The Boston Globe led"), shown.index("Often beside it")
+    assert led < shown.index("Globe leads 1") < shown.index("Globe leads 2") < beside
+    assert "TechCrunch leads" not in shown  # on the page of the stories it covered
     assert "TechCrunch 3 stories" in shown[beside:] and "The Next Web 1 story" in shown[beside:]
     assert in_order(shown[beside:], "TechCrunch", "The Next Web")
+    covered = text(client.get("/providers/bostonglobe-com/covered/"))
+    assert "Stories The Boston Globe covered" in covered and "TechCrunch leads" in covered
+    assert "Globe leads 1" not in covered and "Globe leads 2" not in covered
     assert client.get("/providers/quiet-example-com/").status_code == 404
+    assert client.get("/providers/quiet-example-com/covered/").status_code == 404
     assert client.get("/providers/nobody/").status_code == 404
+
+
+def test_the_led_and_covered_lists_link_to_each_other(client):
+    globe = make_provider("bostonglobe.com", "The Boston Globe")
+    make_story("Globe leads", provider=globe, coverage=[{"provider": make_provider("tc.com", "TC")}])
+    make_story("Globe covers", coverage=[{"provider": globe}])
+    for url, current in [("/providers/bostonglobe-com/", "led"), ("/providers/bostonglobe-com/covered/", "covered")]:
+        shown = page(client.get(url))
+        tabs = shown.find("nav", aria_label="Stories of The Boston Globe")
+        assert tabs.find("a", text="Stories it led (1)").get("href") == "/providers/bostonglobe-com/"
+        assert tabs.find("a", text="Stories it covered (1)").get("href") == "/providers/bostonglobe-com/covered/"
+        assert tabs.find("a", aria_current="page").text == f"Stories it {current} (1)"
+        assert shown.find("link", rel="canonical").get("href") == f"http://testserver{url}"
+        assert not [meta for meta in shown.find_all("meta") if meta.get("name") == "robots"]
+
+
+@pytest.mark.parametrize("dense", [False, True])  # a small outlet's list and a big one's are read differently
+def test_the_covered_list_pages_through_every_story_the_outlet_covered(client, monkeypatch, dense):
+    monkeypatch.setattr("stories.views.PER_PAGE", 3)
+    monkeypatch.setattr("stories.directories.DENSE_OUTLET", 1 if dense else 10_000)
+    globe = make_provider("bostonglobe.com", "The Boston Globe")
+    for n in range(8):
+        make_story(
+            f"Covered {n}", coverage=[{"provider": globe}, {"provider": globe}], published_at=BASE_TIME - hours(n)
+        )
+    make_story("Led, not covered", provider=globe, coverage=[{"provider": globe}], published_at=BASE_TIME + hours(1))
+    make_story("Covered draft", coverage=[{"provider": globe}], published=False)
+    make_story("Someone else's", coverage=[{}])
+    seen, url, pages = [], "/providers/bostonglobe-com/covered/", 0
+    while url:
+        shown = page(client.get(url))
+        pages += 1
+        seen += re.findall(r"Covered \d", " ".join(a.text for a in shown.find_all("a", class_="story-link")))
+        if pages > 1:
+            robots = [meta for meta in shown.find_all("meta") if meta.get("name") == "robots"]
+            assert robots and robots[0].get("content") == "noindex, follow"
+        found = next_link(shown)
+        url = "/providers/bostonglobe-com/covered/" + found if found else None
+    assert seen == [f"Covered {n}" for n in range(8)]  # each once, newest first, though covered twice
+    assert pages == 3
+
+
+def test_an_outlet_page_has_a_weekly_chart_of_its_stories(client):
+    globe = make_provider("bostonglobe.com", "The Boston Globe")
+    make_story("Latest", provider=globe, published_at=BASE_TIME)
+    make_story("Same week", coverage=[{"provider": globe}], published_at=BASE_TIME - hours(24))
+    make_story("Year before", provider=globe, published_at=BASE_TIME - hours(24 * 200))
+    make_story("Too old", provider=globe, published_at=BASE_TIME - hours(24 * 400))
+    for url in ["/providers/bostonglobe-com/", "/providers/bostonglobe-com/covered/"]:
+        chart = page(client.get(url)).find("svg", role="img")
+        assert chart.find("title").text == "Stories per week, the 52 weeks to the week of 29 Apr 2024"
+        assert chart.find("desc").text == "3 stories in all; the busiest week was that of 29 Apr 2024, with 2."
+        assert [bar.find("title").text for bar in chart.find_all("rect")] == [
+            "Week of 9 Oct 2023: 1 story",
+            "Week of 29 Apr 2024: 2 stories",
+        ]
 
 
 def test_provider_index_pages_through_every_outlet_once(client, monkeypatch):

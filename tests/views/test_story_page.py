@@ -35,7 +35,7 @@ def test_coverage_by_quality_folds_repeats_of_an_outlet(client, covered_story):
     assert in_order(shown, "Many: best", "Late coverage", "Early coverage")
     assert "+2 more from this outlet" in shown
     assert in_order(shown, "+2 more from this outlet", "Many: weaker", "Many: weakest")
-    assert "Coverage by 5 outlets" in shown
+    assert "Reported by 5 outlets" in shown
     assert "Quality 90" in shown
 
 
