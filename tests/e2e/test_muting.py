@@ -80,3 +80,23 @@ def test_without_javascript_the_address_mutes_and_its_links_unmute(site, make_co
     page.get_by_role("link", name="Unmute all").click()
     expect(page).to_have_url(story)
     expect(page.locator(f'.coverage-row[data-outlet="{slug}"]')).to_have_count(1)
+
+
+def test_an_outlet_muted_on_its_own_page_leaves_the_lists(site, page, watch):
+    watch.attach(page)
+    outlet_page = site.url + reference_pages()["provider"]
+    page.goto(outlet_page)
+    button = page.locator(".page-head [data-mute]")
+    slug = button.get_attribute("data-mute")
+    led = page.locator(f'article.story[data-lead-outlet="{slug}"]')
+    assert led.count() > 0
+    expect(led.first).to_be_visible()
+
+    button.click()
+    expect(page.locator("[data-mute-control]")).to_contain_text("1 outlet muted")
+    for card in led.all():
+        expect(card).to_be_hidden()
+    page.goto(site.url + "/")
+    for card in page.locator(f'article.story[data-lead-outlet="{slug}"]').all():
+        expect(card).to_be_hidden()
+    assert not watch.problems(), watch.problems()
