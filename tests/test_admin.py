@@ -770,6 +770,10 @@ def test_an_editor_hides_an_item_from_a_story_and_restores_it_with_history(
     assert "Hidden from this story on" in page and f'href="{restore_url}"' in page
     assert "Alpha's wrong link" not in Client().get(story.get_absolute_url()).content.decode()
     assert history_page_lists(editor_client, story, "Legal request from Alpha")
+    # Hiding it again (a second tab, a double submit) changes nothing and records nothing.
+    _, response = post_form(editor_client, hide_url, reason="Legal request from Alpha")
+    assert messages_of(response) == ["Nothing changed: the item was already hidden."]
+    assert len(history(story)) == 1
 
     with django_capture_on_commit_callbacks(execute=True):
         _, response = post_form(editor_client, restore_url)

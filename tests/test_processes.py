@@ -180,6 +180,29 @@ def admin_action(server, opener, action, story_id):
         return r.read().decode()
 
 
+COVERAGE_TITLE = "Another outlet covers it"
+
+
+def covered_document(path, title, *, excerpt="What it is about."):
+    """A published story led by the shared outlet, covered by one other outlet."""
+    path.write_text(
+        "---\n"
+        f'title: "{title}"\n'
+        f'excerpt: "{excerpt}"\n'
+        "publishedDateTime: 2024-05-01T13:00:00Z\n"
+        'webUrl: "https://shared-outlet.example/covered"\n'
+        "provider:\n  name: Shared Outlet\n  domain: shared-outlet.example\n"
+        "topics:\n  - Shared Topic\n"
+        "related:\n"
+        f'  - title: "{COVERAGE_TITLE}"\n'
+        "    publishedDateTime: 2024-05-01T14:00:00Z\n"
+        '    webUrl: "https://other-outlet.example/covers"\n'
+        "    provider:\n      name: Other Outlet\n      domain: other-outlet.example\n"
+        "---\n",
+        encoding="utf-8",
+    )
+
+
 def test_every_worker_serves_what_another_process_changed(tmp_path, monkeypatch):
     monkeypatch.delenv("REDIS_URL", raising=False)
     if connection.vendor == "sqlite":  # the default: beside the database file, shared by all its users
@@ -191,6 +214,8 @@ def test_every_worker_serves_what_another_process_changed(tmp_path, monkeypatch)
     document(docs / "kept.md", "Kept steady story", "https://shared-outlet.example/kept")
     taken = document(docs / "taken.md", "Taken down story", "https://shared-outlet.example/taken")
     document(docs / "draft.md", "Editors draft story", "https://shared-outlet.example/draft", published=False)
+    covered = docs / "covered.md"
+    covered_document(covered, "Story with coverage")
 
     with scratch_database(tmp_path) as url:
         assert run_manage(url, "import_stories", "-v", "0", str(docs)).returncode == 0
@@ -242,5 +267,24 @@ def test_every_worker_serves_what_another_process_changed(tmp_path, monkeypatch)
             for path in sitemap_sections:
                 assert_everywhere(server, path, contains=[new_page], lacks=[draft_page])
             assert len(server.workers_that_served(draft_page)) == WORKERS
+
+            # 5. Another process takes one coverage item down: every worker's page and card drop it and
+            # its count at once, and a re-import by yet another process does not bring it back.
+            covered_page = story_path(url, "Story with coverage")
+            warm(server, [covered_page, "/"])
+            assert_everywhere(server, covered_page, contains=[COVERAGE_TITLE, "Reported by 2 outlets"])
+            query(
+                url,
+                "from stories import takedown; from stories.models import Article, Story; "
+                "story = Story.objects.get(lead__title='Story with coverage'); "
+                f"takedown.hide_coverage(story, Article.objects.get(title={COVERAGE_TITLE!r}), 'A legal request')",
+            )
+            for path in (covered_page, "/"):
+                assert_everywhere(server, path, contains=["Reported by 1 outlet"], lacks=[COVERAGE_TITLE])
+            covered_document(covered, "Story with coverage", excerpt="A newer version of the document.")
+            assert run_manage(url, "import_stories", "-v", "0", str(docs)).returncode == 0
+            assert_everywhere(
+                server, covered_page, contains=["A newer version of the document."], lacks=[COVERAGE_TITLE]
+            )
         finally:
             server.stop()

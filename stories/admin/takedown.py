@@ -95,27 +95,21 @@ def _story_item(model_admin, request, object_id, article_id, hide):
         )
     form = ReasonForm(request.POST or None) if hide else forms.Form(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            try:
-                if hide:
-                    reason = form.cleaned_data["reason"]
-                    done = takedown.hide_coverage(story, article, reason)
-                    message = f"Hid the coverage item {item_name(article)} from this story. Reason: {done.reason}"
-                else:
-                    done = takedown.restore_coverage(story, article)
-                    message = f"Restored the coverage item {item_name(article)} to this story."
-                    if taken_down is not None:
-                        message += f" (Hidden since {taken_down.hidden_at:%Y-%m-%d %H:%M} UTC: {taken_down.reason})"
-            except takedown.TakedownRefusedError as refused:
-                form.add_error(None, str(refused))
-            else:
-                if done.changed:
-                    _log(request, story, message)
-                    model_admin.message_user(request, message, messages.SUCCESS)
-                else:
-                    state = "already hidden" if hide else "not hidden from this story"
-                    model_admin.message_user(request, f"Nothing changed: the item was {state}.", messages.WARNING)
-                return HttpResponseRedirect(back)
+
+        def act():
+            if hide:
+                done = takedown.hide_coverage(story, article, form.cleaned_data["reason"])
+                return done, f"Hid the coverage item {item_name(article)} from this story. Reason: {done.reason}"
+            done = takedown.restore_coverage(story, article)
+            message = f"Restored the coverage item {item_name(article)} to this story."
+            if taken_down is not None:
+                message += f" (Hidden since {taken_down.hidden_at:%Y-%m-%d %H:%M} UTC: {taken_down.reason})"
+            return done, message
+
+        unchanged = "the item was " + ("already hidden" if hide else "not hidden from this story")
+        response = _carry_out(model_admin, request, form, act, lambda done: [story], unchanged, back)
+        if response is not None:
+            return response
     return _render(model_admin, request, story, title, explanation, form, hide, back, taken_down)
 
 
@@ -138,31 +132,41 @@ def _article(model_admin, request, object_id, hide):
         explanation += "it is hidden from on their own)."
     form = ReasonForm(request.POST or None) if hide else forms.Form(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
+
+        def act():
+            if hide:
+                done = takedown.hide_article(article, form.cleaned_data["reason"])
+                return done, f"Hid {item_name(article)} from every story. Reason: {done.reason}"
             reason = article.hidden_reason
-            try:
-                done = (
-                    takedown.hide_article(article, form.cleaned_data["reason"])
-                    if hide
-                    else takedown.restore_article(article)
-                )
-            except takedown.TakedownRefusedError as refused:
-                form.add_error(None, str(refused))
-            else:
-                if done.changed:
-                    if hide:
-                        message = f"Hid {item_name(article)} from every story. Reason: {done.reason}"
-                    else:
-                        message = f"Restored {item_name(article)} to every story it covers. (Was hidden: {reason})"
-                    _log(request, article, message)
-                    for story in done.stories:
-                        _log(request, story, message)
-                    model_admin.message_user(request, message, messages.SUCCESS)
-                else:
-                    state = "already hidden everywhere" if hide else "not hidden"
-                    model_admin.message_user(request, f"Nothing changed: the article was {state}.", messages.WARNING)
-                return HttpResponseRedirect(back)
+            done = takedown.restore_article(article)
+            return done, f"Restored {item_name(article)} to every story it covers. (Was hidden: {reason})"
+
+        unchanged = "the article was " + ("already hidden everywhere" if hide else "not hidden")
+        response = _carry_out(model_admin, request, form, act, lambda done: [article, *done.stories], unchanged, back)
+        if response is not None:
+            return response
     return _render(model_admin, request, article, title, explanation, form, hide, back, None)
+
+
+def _carry_out(model_admin, request, form, act, logged, unchanged, back):
+    """Run ``act()`` (a takedown operation, returning it and its message) in one transaction.
+
+    A change is logged in the history of each object ``logged(done)`` names and told to the
+    editor; a refusal becomes the form's error (None: show the form again).
+    """
+    with transaction.atomic():
+        try:
+            done, message = act()
+        except takedown.TakedownRefusedError as refused:
+            form.add_error(None, str(refused))
+            return None
+        if not done.changed:
+            model_admin.message_user(request, f"Nothing changed: {unchanged}.", messages.WARNING)
+            return HttpResponseRedirect(back)
+        for obj in logged(done):
+            _log(request, obj, message)
+        model_admin.message_user(request, message, messages.SUCCESS)
+    return HttpResponseRedirect(back)
 
 
 def _log(request, obj, message):
