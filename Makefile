@@ -50,13 +50,14 @@ htmlcheck: $(VENV)/.installed-dev
 	DJANGO_PLAIN_STATIC=false $(PY) manage.py collectstatic --no-input -v 0
 	DJANGO_PLAIN_STATIC=false $(PY) -m pytest -q tests/test_html_validity.py $(PYTEST_ARGS)
 
-# djhtml checks the templates' indentation (`$(VENV)/bin/djhtml templates` fixes it);
+# djhtml checks the templates' indentation, the public pages' Jinja2 ones and the admin's and sitemaps'
+# Django ones (`$(VENV)/bin/djhtml templates stories/templates` fixes it);
 # makemigrations --check fails when a model change has no migration.
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/bandit -q -c pyproject.toml -r newsreader stories
-	$(VENV)/bin/djhtml --check templates
+	$(VENV)/bin/djhtml --check templates stories/templates
 	$(PY) manage.py makemigrations --check --dry-run
 
 # Once per release, before the app servers start (safe to run on each: releases take
@@ -72,9 +73,12 @@ serve: $(VENV)/.installed
 # Benchmarks (not part of make test): import at 1k/10k/100k documents, pages at
 # 100,000 stories. Long: the 100k corpora and databases are built once and kept
 # under $$BENCH_DIR (default /tmp/newsreader-bench). Writes bench/results/ and docs/benchmarks.md.
+# On PostgreSQL too, side by side with SQLite: DATABASE_URL=postgres://user@host/db make bench
+# (its databases are created on that server, named after db: the user needs CREATEDB);
+# BENCH_DATABASE=sqlite|postgresql|both picks (default: both when DATABASE_URL names PostgreSQL).
 bench: $(VENV)/.installed-dev
-	$(PY) bench/bench_import.py --sizes $${BENCH_SIZES:-1000,10000,100000} --runs $${BENCH_RUNS:-3}
-	$(PY) bench/bench_pages.py --runs $${BENCH_RUNS:-3}
+	$(PY) bench/bench_import.py --sizes $${BENCH_SIZES:-1000,10000,100000} --runs $${BENCH_RUNS:-3} $(if $(BENCH_DATABASE),--database $(BENCH_DATABASE))
+	$(PY) bench/bench_pages.py --runs $${BENCH_RUNS:-3} $(if $(BENCH_DATABASE),--database $(BENCH_DATABASE))
 	$(PY) bench/report.py
 
 clean:

@@ -1,18 +1,20 @@
 """Import benchmark: documents per second and peak memory, against the parse-only limit.
 
     python bench/bench_import.py [--sizes 1000,10000,100000] [--runs 3] [--jobs default,1,2]
+                                 [--database sqlite|postgresql|both]
 
 For each size it generates (once, cached under $BENCH_DIR, default
 /tmp/newsreader-bench) a deterministic corpus, measures the rate at which
 PyYAML's CSafeLoader alone reads and parses those files (the limit), then
 imports them into a fresh SQLite database (and PostgreSQL when DATABASE_URL
-names one) in a separate process, then re-imports them: as the plain command
+names one; ``--database`` picks) in a separate process, then re-imports them: as the plain command
 does by default (``default``: workers per CPU, ``import_paths(jobs=None)``), and
 with each ``--jobs`` count given. The limit is measured again before each import
 run (on up to PARSE_SAMPLE files spread over the corpus: the rate is per
 document), so each run's ratio compares figures taken under the same load.
 Every rate is reported absolute and as a ratio to the limit. Medians of
-``--runs`` runs. Results are merged into bench/results/latest.json.
+``--runs`` runs. Results are merged into bench/results/latest.json (or
+$BENCH_RESULTS), under "import" and the database's name.
 """
 
 import argparse
@@ -30,7 +32,7 @@ HERE = Path(__file__).resolve().parent
 PROJECT = HERE.parent
 sys.path.insert(0, str(PROJECT))
 
-from bench.common import BENCH_DIR  # noqa: E402
+from bench.common import BENCH_DIR, RESULTS, postgres_sibling, postgres_url  # noqa: E402
 from bench.make_corpus import write_corpus  # noqa: E402
 from stories.languages import detect_language  # noqa: E402
 
@@ -106,24 +108,33 @@ def language_cost(paths, sample=2000):
     }
 
 
-def fresh_database(label):
-    url = os.environ.get("DATABASE_URL", "")
-    if url.startswith("postgres"):
+def drop_database(label, database):
+    """Remove the database ``fresh_database(label, database)`` made, if any: 100,000 documents take gigabytes."""
+    if database == "postgresql":
         import psycopg
 
-        base = url.rsplit("/", 1)[0]
-        name = f"bench_{label}"
-        with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            conn.execute(f'CREATE DATABASE "{name}"')
-        db_url = f"{base}/{name}"
+        with psycopg.connect(postgres_url(), autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "bench_{label}" WITH (FORCE)')
     else:
-        path = BENCH_DIR / f"{label}.sqlite3"
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
-        db_url = f"sqlite:///{path}"
+        for suffix in ("", "-wal", "-shm", "-generation"):
+            Path(f"{BENCH_DIR / label}.sqlite3{suffix}").unlink(missing_ok=True)
+
+
+def fresh_database(label, database):
+    drop_database(label, database)
+    generation = {}
+    if database == "postgresql":
+        import psycopg
+
+        with psycopg.connect(postgres_url(), autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "bench_{label}"')
+        db_url = postgres_sibling(postgres_url(), f"bench_{label}")
+        generation = {"CONTENT_GENERATION_FILE": str(BENCH_DIR / f"bench_{label}-generation")}
+    else:
+        db_url = f"sqlite:///{BENCH_DIR / label}.sqlite3"
     env = {
         **os.environ,
+        **generation,
         "DATABASE_URL": db_url,
         "DJANGO_SETTINGS_MODULE": "newsreader.settings",
         # as in production: no debug query log
@@ -147,7 +158,7 @@ def run_import(env, folder, jobs):
     return json.loads(out.strip().splitlines()[-1])
 
 
-def bench_size(size, runs, jobs_list):
+def bench_size(size, runs, jobs_list, database):
     folder = corpus(size)
     paths = files_of(folder)
     limits = [parse_only_rate(sample(paths))]
@@ -160,10 +171,11 @@ def bench_size(size, runs, jobs_list):
     for jobs in jobs_list:
         first, again, run_limits = [], [], []
         for run in range(runs):
-            env = fresh_database(f"import_{size}_{jobs}_{run}")
+            env = fresh_database(f"import_{size}_{jobs}_{run}", database)
             run_limits.append(parse_only_rate(sample(paths)))  # the limit under this run's load
             first.append(run_import(env, folder, jobs))
             again.append(run_import(env, folder, jobs))
+            drop_database(f"import_{size}_{jobs}_{run}", database)
         limits += run_limits
         for name, samples in (("import", first), ("reimport", again)):
             rates = [len(paths) / s["seconds"] for s in samples]
@@ -179,7 +191,7 @@ def bench_size(size, runs, jobs_list):
                 "counts": {k: samples[0][k] for k in ("created", "updated", "unchanged", "failed")},
             }
         result["parse_only_docs_per_s"] = round(statistics.median(limits), 1)
-        print(json.dumps({size: result}, indent=1), flush=True)
+        print(json.dumps({database: {size: result}}, indent=1), flush=True)
     return result
 
 
@@ -195,18 +207,25 @@ def main():
     parser.add_argument(
         "--jobs", default="default,1,2", help="comma-separated: 'default' (no --jobs) and --jobs counts to measure"
     )
+    parser.add_argument(
+        "--database",
+        choices=("sqlite", "postgresql", "both"),
+        help="default: both when DATABASE_URL names a PostgreSQL database, else sqlite",
+    )
     args = parser.parse_args()
     BENCH_DIR.mkdir(parents=True, exist_ok=True)
     jobs_list = [jobs if jobs == "default" else int(jobs) for jobs in args.jobs.split(",")]
-    database = "postgresql" if os.environ.get("DATABASE_URL", "").startswith("postgres") else "sqlite"
-    results = {str(size): bench_size(size, args.runs, jobs_list) for size in map(int, args.sizes.split(","))}
-    out = HERE / "results" / "latest.json"
-    out.parent.mkdir(exist_ok=True)
-    merged = json.loads(out.read_text()) if out.exists() else {}
-    merged.setdefault("import", {}).setdefault(database, {}).update(results)  # other sizes' results stay
-    merged["import_measured_at"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-    out.write_text(json.dumps(merged, indent=1))
-    print(f"wrote {out}")
+    database = args.database or ("both" if postgres_url() else "sqlite")
+    if database != "sqlite" and not postgres_url():
+        raise SystemExit("--database postgresql needs DATABASE_URL to name a PostgreSQL database")
+    for name in ("sqlite", "postgresql") if database == "both" else (database,):
+        results = {str(size): bench_size(size, args.runs, jobs_list, name) for size in map(int, args.sizes.split(","))}
+        RESULTS.parent.mkdir(parents=True, exist_ok=True)
+        merged = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+        merged.setdefault("import", {}).setdefault(name, {}).update(results)  # other sizes' results stay
+        merged["import_measured_at"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+        RESULTS.write_text(json.dumps(merged, indent=1))
+        print(f"wrote {RESULTS}")
 
 
 if __name__ == "__main__":

@@ -1,17 +1,24 @@
 """Page benchmark: gunicorn (2 sync workers) under wrk, against a trivial view's ceiling.
 
-    python bench/bench_pages.py [--stories 100000] [--small 10000] [--seconds 10] [--runs 3] [--cpu-only]
-    python bench/bench_pages.py --search-only [--stories 100000]
+    python bench/bench_pages.py [--stories 100000] [--small 10000] [--seconds 10] [--runs 3]
+                                [--database sqlite|postgresql|both] [--pages story,home,...]
+                                [--cache off|on|both] [--cpu-only]
+    python bench/bench_pages.py --search-only [--stories 100000] [--database ...]
 
 Builds (once, cached under $BENCH_DIR) databases of published stories with 10
-coverage items each, through the importer. Then for page caching off and on:
-starts gunicorn with 2 sync workers on 127.0.0.1, and drives each page with wrk
-(16 connections for throughput, 2 for latency), bounded in time. /bench/ok, a
-view returning "ok" in the same server, gives the ceiling: every figure is also
-reported as a ratio to it. CPU milliseconds per request are measured in process
-with Django's test client, on the large and the small database in turn (the
-machine's speed drifts over minutes). Medians of --runs. Results merge into
-bench/results/latest.json; --cpu-only remeasures the CPU figures alone.
+coverage items each, through the importer: SQLite files, and when DATABASE_URL
+names a PostgreSQL database, databases of the same corpus on that server too
+(``--database`` picks; both by default then). For each database, and for page
+caching off and on: starts gunicorn with 2 sync workers on 127.0.0.1, and drives
+each page with wrk (16 connections for throughput, 2 for latency), bounded in
+time, every page once per round, --runs rounds. /bench/ok, a view returning "ok"
+in the same server, gives the ceiling: each round's figure is also divided by
+that round's ceiling, and the median of those ratios is reported. CPU
+milliseconds per request are measured in process with Django's test client, on
+the large and the small database in turn (the machine's speed drifts over
+minutes). Medians of --runs. Results merge into bench/results/latest.json (or
+$BENCH_RESULTS) under "pages", one entry per database; --cpu-only remeasures the
+CPU figures alone, --pages measures some pages only (the ceiling always).
 """
 
 import argparse
@@ -25,28 +32,58 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 HERE = Path(__file__).resolve().parent
 PROJECT = HERE.parent
 sys.path.insert(0, str(PROJECT))
 
-from bench.common import BENCH_DIR, free_port, imported_database  # noqa: E402
+from bench.common import (  # noqa: E402
+    BENCH_DIR,
+    RESULTS,
+    free_port,
+    imported_database,
+    imported_postgres_database,
+    postgres_sibling,
+    postgres_url,
+)
 
 SECRET = "bench-only-" + "k" * 60
+DATABASES = ("sqlite", "postgresql")
+CORPUS_SEED, CORPUS_RELATED = 2, (10, 10)
 
 
-def build_database(stories):
-    """A SQLite database of ``stories`` published stories with 10 coverage items each, by the importer."""
-    db = BENCH_DIR / f"pages-{stories}.sqlite3"
-    env = server_env(db, cache_seconds=0)
-    return imported_database(db, BENCH_DIR / f"pages-corpus-{stories}", stories, env, seed=2, related=(10, 10))
+def build_database(stories, database="sqlite"):
+    """A database of ``stories`` published stories with 10 coverage items each, by the importer.
+
+    SQLite: a file under $BENCH_DIR. PostgreSQL: a database on DATABASE_URL's server, named after
+    DATABASE_URL's own with ``_bench_pages_<stories>``; both from the same corpus folder. Returns
+    what ``server_env`` takes: the file's path or the database's URL.
+    """
+    corpus = BENCH_DIR / f"pages-corpus-{stories}"
+    if database == "sqlite":
+        db = BENCH_DIR / f"pages-{stories}.sqlite3"
+        env = server_env(db, cache_seconds=0)
+        return imported_database(db, corpus, stories, env, seed=CORPUS_SEED, related=CORPUS_RELATED)
+    server = postgres_url()
+    if not server:
+        raise SystemExit("--database postgresql needs DATABASE_URL to name a PostgreSQL database")
+    url = postgres_sibling(server, f"{urlsplit(server).path.lstrip('/')}_bench_pages_{stories}")
+    env = server_env(url, cache_seconds=0)
+    return imported_postgres_database(server, url, corpus, stories, env, seed=CORPUS_SEED, related=CORPUS_RELATED)
 
 
-def server_env(db_path, cache_seconds):
+def server_env(db, cache_seconds):
+    """The environment of a server (or a Django script) on ``db``: a SQLite file's path or a database URL."""
+    if isinstance(db, str) and "://" in db:
+        url = db
+        # PostgreSQL has no file to keep the content generation beside: one per database, here.
+        generation = {"CONTENT_GENERATION_FILE": str(BENCH_DIR / f"{urlsplit(db).path.lstrip('/')}-generation")}
+    else:
+        url, generation = f"sqlite:///{db}", {}
     return {
         **os.environ,
-        "DATABASE_URL": f"sqlite:///{db_path}",
+        "DATABASE_URL": url,
         "DJANGO_SETTINGS_MODULE": "newsreader.settings",
         "DJANGO_ROOT_URLCONF": "bench.urls",
         "DJANGO_DEBUG": "false",
@@ -54,6 +91,7 @@ def server_env(db_path, cache_seconds):
         "DJANGO_SECURE_SSL": "false",
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1,testserver",
         "PAGE_CACHE_SECONDS": str(cache_seconds),
+        **generation,
     }
 
 
@@ -83,9 +121,15 @@ print(json.dumps({
 }))
 """
 
+# Latin words (bench/make_corpus.py's vocabulary): its 48 words are each in every generated story
+# (11 articles of 60 to 75 words each), so "privacy" matches them all; no word of it is rare, so the
+# rare word is one the generator never writes (the index lookup and a page of no results).
 # Search in every script (bench/make_corpus.py gives 1 lead in 20 a Japanese or Chinese headline):
-# a common and a rare substring of 3+ characters (the trigram index), of 2 (the scan), and a mixed query.
+# a common and a rare substring of 3+ characters (the trigram index), of 2 (the grams index), and a
+# mixed query.
 SEARCH_QUERIES = {
+    "search_common": "privacy",
+    "search_rare": "zeppelin",
     "search_cjk_common": "新型コロナ",
     "search_cjk_rare": "佐々木",
     "search_cjk_2_common": "東京",
@@ -118,48 +162,58 @@ print(json.dumps(out))
 """
 
 
-def search_only(args):
-    """--search-only: the search URLs' cost on the large database, merged into latest.json as "search"."""
-    large = build_database(args.stories)
+def search_only(args, database):
+    """--search-only: the search URLs' cost on the large database, merged as "search" (one entry per database)."""
+    large = build_database(args.stories, database)
     urls = {"search": "/search/?q=facial+recognition", **SEARCH_URLS}
     results = django_script(server_env(large, cache_seconds=0), SEARCH_SCRIPT, json.dumps(urls))
     print(json.dumps(results, indent=1, ensure_ascii=False), flush=True)
-    out = HERE / "results" / "latest.json"
-    merged = json.loads(out.read_text()) if out.exists() else {}
-    merged["search"] = {"stories": args.stories, "queries": {**SEARCH_QUERIES}, "results": results}
-    merged["search_measured_at"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps(merged, indent=1, ensure_ascii=False))
-    print(f"wrote {out}")
+    merged = read_results()
+    if "results" in merged.get("search", {}):  # the one-database layout before issue 17: SQLite's
+        merged["search"] = {"sqlite": merged["search"]}
+    merged.setdefault("search", {})[database] = {
+        "stories": args.stories,
+        "queries": {**SEARCH_QUERIES},
+        "results": results,
+        "measured_at": now(),
+    }
+    write_results(merged)
 
 
-# Runs inside Django: CPU ms per request for each URL through the test client.
+# Runs inside Django: CPU ms per request for each URL through the test client, and what a search
+# page says of its count of matches.
 CPU_SCRIPT = """
-import json, sys, time
+import json, re, sys, time
 from django.test import Client
 urls = json.loads(sys.argv[1])
 client = Client()
-out = {}
+cpu, matches = {}, {}
 for name, url in urls.items():
     paths = url if isinstance(url, list) else [url]
     for path in paths[:20]:
-        assert client.get(path).status_code == 200, path
+        response = client.get(path)
+        assert response.status_code == 200, path
+    if name.startswith("search"):
+        count = re.search(r'class="match-count"[^>]*>([^<]*)<', response.content.decode())
+        text = count.group(1) if count else "0"  # no count shown: nothing matched
+        number = re.search(r"[0-9][0-9,]*", text)
+        matches[name] = ("more than " if "more than" in text.lower() else "") + (number.group(0) if number else text)
     samples = []
     for rep in range(5):
         started = time.process_time()
         for i in range(40):
             client.get(paths[i % len(paths)])
         samples.append((time.process_time() - started) * 1000 / 40)
-    out[name] = sorted(samples)[2]
-print(json.dumps(out))
+    cpu[name] = sorted(samples)[2]
+print(json.dumps({"cpu": cpu, "matches": matches}))
 """
 
 
 def django_script(env, script, *args):
     code = f"import django; django.setup()\n{script}"
-    result = subprocess.run(
-        [sys.executable, "-c", code, *args], cwd=PROJECT, env=env, check=True, capture_output=True, text=True
-    )
+    result = subprocess.run([sys.executable, "-c", code, *args], cwd=PROJECT, env=env, capture_output=True, text=True)
+    if result.returncode:  # its traceback, not the script and its arguments
+        sys.exit(f"a Django script failed on {env['DATABASE_URL']}:\n{result.stderr}")
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
@@ -220,28 +274,105 @@ def wrk(port, path, connections, seconds, latency=False):
 
 
 def run_load(env, urls, seconds, runs):
+    """wrk figures of every URL of ``urls`` (the ceiling among them) on one server: --runs rounds of every
+    page in turn, medians; each round's rate is divided by the same round's ceiling."""
     port = free_port()
     server = start_gunicorn(env, port)
     try:
         for url in urls.values():  # warm both workers
             for path in url if isinstance(url, list) else [url]:
                 subprocess.run(["curl", "-s", "-o", "/dev/null", f"http://127.0.0.1:{port}{path}"], check=False)
+        samples = {name: [] for name in urls}
+        for _ in range(runs):
+            for name, url in urls.items():
+                samples[name].append({**wrk(port, url, 16, seconds), **wrk(port, url, 2, seconds, latency=True)})
+        ceilings = [sample["req_per_s"] for sample in samples["ceiling"]]
         figures = {}
-        for name, url in urls.items():
-            samples = [{**wrk(port, url, 16, seconds), **wrk(port, url, 2, seconds, latency=True)} for _ in range(runs)]
-            figures[name] = {
-                key: round(statistics.median(sample[key] for sample in samples), 2)
-                for key in samples[0]
-                if key != "non_2xx"
-            }
-            figures[name]["non_2xx"] = sum(sample["non_2xx"] for sample in samples)
-        ceiling = figures["ceiling"]["req_per_s"]
-        for figure in figures.values():
-            figure["ratio_to_ceiling"] = round(figure["req_per_s"] / ceiling, 3)
+        for name, rounds in samples.items():
+            figure = {key: round(statistics.median(s[key] for s in rounds), 2) for key in rounds[0] if key != "non_2xx"}
+            figure["non_2xx"] = sum(s["non_2xx"] for s in rounds)
+            ratios = [s["req_per_s"] / ceiling for s, ceiling in zip(rounds, ceilings, strict=True)]
+            figure["ratio_to_ceiling"] = round(statistics.median(ratios), 3)
+            figure["runs_req_per_s"] = [round(s["req_per_s"], 1) for s in rounds]
+            figure["runs_p99_ms"] = [round(s["p99_ms"], 2) for s in rounds]
+            figures[name] = figure
         return figures
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
+
+
+def now():
+    return time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+
+
+def read_results():
+    """The results file's contents; "pages" as one entry per database (an older file's single entry is SQLite's)."""
+    merged = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    if "stories" in merged.get("pages", {}):
+        merged["pages"] = {"sqlite": merged["pages"]}
+    return merged
+
+
+def write_results(merged):
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(merged, indent=1, ensure_ascii=False))
+    print(f"wrote {RESULTS}", flush=True)
+
+
+def measure(database, args, pages):
+    """The figures of one database: CPU per request in process, then (unless --cpu-only) wrk with the page
+    cache off and on (--cache), for the pages named (all when ``pages`` is None; the ceiling always)."""
+    large = build_database(args.stories, database)
+    env = server_env(large, cache_seconds=0)
+    urls = django_script(env, URLS_SCRIPT)
+    if pages and pages - set(urls):
+        raise SystemExit(f"unknown pages {', '.join(sorted(pages - set(urls)))}; the pages: {', '.join(urls)}")
+    urls = {name: url for name, url in urls.items() if pages is None or name in pages or name == "ceiling"}
+    results = {"stories": args.stories, "small": args.small, "seconds_per_run": args.seconds, "runs": args.runs}
+    # The large and the small database in turn, --runs rounds, medians: the machine's speed drifts
+    # over minutes, and the story page's large/small ratio compares figures taken side by side.
+    small_env = None
+    if "story" in urls:
+        small_env = server_env(build_database(args.small, database), cache_seconds=0)
+        small_urls = {"story": django_script(small_env, URLS_SCRIPT)["story"]}
+    rounds = {"large": [], "small": []}
+    for _ in range(args.runs):
+        measured = django_script(env, CPU_SCRIPT, json.dumps(urls))
+        rounds["large"].append(measured["cpu"])
+        results["matches"] = measured["matches"]
+        if small_env:
+            rounds["small"].append(django_script(small_env, CPU_SCRIPT, json.dumps(small_urls))["cpu"])
+    cpu = results["cpu_ms_per_request"] = {
+        size: {name: round(statistics.median(sample[name] for sample in samples), 2) for name in samples[0]}
+        for size, samples in rounds.items()
+        if samples
+    }
+    if "page_500" in cpu["large"] and "home" in cpu["large"]:
+        results["page_500_vs_first"] = round(cpu["large"]["page_500"] / cpu["large"]["home"], 2)
+    if "small" in cpu:
+        results["story_large_vs_small"] = round(cpu["large"]["story"] / cpu["small"]["story"], 2)
+    results["cpu_measured_at"] = now()
+    print(json.dumps({database: results}, indent=1, ensure_ascii=False), flush=True)
+    if not args.cpu_only:
+        for key, cache_seconds in (("uncached", 0), ("cached", 600)):
+            if args.cache in (key, "both"):
+                results[key] = run_load(server_env(large, cache_seconds), urls, args.seconds, args.runs)
+                print(json.dumps({database: {key: results[key]}}, indent=1), flush=True)
+        results["measured_at"] = now()
+    return results
+
+
+def merge(earlier, results):
+    """``results`` over ``earlier`` (one database's figures), page by page: pages not measured now keep theirs."""
+    merged = {**earlier, **{k: v for k, v in results.items() if not isinstance(v, dict)}}
+    for key, value in results.items():
+        if isinstance(value, dict):
+            inner = dict(earlier.get(key) or {})
+            for name, figures in value.items():
+                inner[name] = {**inner.get(name, {}), **figures} if isinstance(figures, dict) else figures
+            merged[key] = inner
+    return merged
 
 
 def main():
@@ -251,56 +382,30 @@ def main():
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument(
+        "--database",
+        choices=(*DATABASES, "both"),
+        help="default: both when DATABASE_URL names a PostgreSQL database, else sqlite",
+    )
+    parser.add_argument("--pages", help="comma-separated page names to measure (default: all; the ceiling always)")
+    parser.add_argument("--cache", choices=("off", "on", "both"), default="both", help="page cache off, on or both")
+    parser.add_argument(
         "--cpu-only", action="store_true", help="measure CPU ms per request only; keep the last load figures"
     )
     parser.add_argument("--search-only", action="store_true", help="measure the search pages only")
     args = parser.parse_args()
+    args.cache = {"off": "uncached", "on": "cached"}.get(args.cache, args.cache)
+    database = args.database or ("both" if postgres_url() else "sqlite")
+    databases = DATABASES if database == "both" else (database,)
+    pages = set(args.pages.split(",")) if args.pages else None
     BENCH_DIR.mkdir(parents=True, exist_ok=True)
-    if args.search_only:
-        search_only(args)
-        return
-
-    large = build_database(args.stories)
-    small = build_database(args.small)
-    env = server_env(large, cache_seconds=0)
-    urls = django_script(env, URLS_SCRIPT)
-    small_env = server_env(small, cache_seconds=0)
-    results = {"stories": args.stories, "seconds_per_run": args.seconds, "runs": args.runs}
-    # The large and the small database in turn, --runs rounds, medians: the machine's speed drifts
-    # over minutes, and the story page's large/small ratio compares figures taken side by side.
-    small_urls = {"story": django_script(small_env, URLS_SCRIPT)["story"]}
-    rounds = {"large": [], "small": []}
-    for _ in range(args.runs):
-        rounds["large"].append(django_script(env, CPU_SCRIPT, json.dumps(urls)))
-        rounds["small"].append(django_script(small_env, CPU_SCRIPT, json.dumps(small_urls)))
-    results["cpu_ms_per_request"] = {
-        size: {name: round(statistics.median(sample[name] for sample in samples), 2) for name in samples[0]}
-        for size, samples in rounds.items()
-    }
-    cpu = results["cpu_ms_per_request"]
-    results["page_500_vs_first"] = round(cpu["large"]["page_500"] / cpu["large"]["home"], 2)
-    results["story_large_vs_small"] = round(cpu["large"]["story"] / cpu["small"]["story"], 2)
-    print(json.dumps(results, indent=1), flush=True)
-    out = HERE / "results" / "latest.json"
-    merged = json.loads(out.read_text()) if out.exists() else {}
-    if args.cpu_only and "pages" in merged:
-        results = {
-            **merged["pages"],
-            "cpu_ms_per_request": cpu,
-            **{k: results[k] for k in ("page_500_vs_first", "story_large_vs_small")},
-        }
-    else:
-        results["uncached"] = run_load(env, urls, args.seconds, args.runs)
-        print(json.dumps(results["uncached"], indent=1), flush=True)
-        results["cached"] = run_load(server_env(large, cache_seconds=600), urls, args.seconds, args.runs)
-        print(json.dumps(results["cached"], indent=1), flush=True)
-        merged["pages_measured_at"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-    merged["pages_cpu_measured_at"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-
-    out.parent.mkdir(exist_ok=True)
-    merged["pages"] = results
-    out.write_text(json.dumps(merged, indent=1))
-    print(f"wrote {out}")
+    for name in databases:
+        if args.search_only:
+            search_only(args, name)
+            continue
+        results = measure(name, args, pages)
+        merged = read_results()  # read again: another database's figures may have been written since
+        merged.setdefault("pages", {})[name] = merge(merged.get("pages", {}).get(name, {}), results)
+        write_results(merged)
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
 from stories.caching import generation
-from stories.models import Story
+from stories.models import Story, attach_topics
 from stories.muting import coverage_outlet_slugs, shown_outlet_count, story_outlet_slugs
 from stories.templatetags.reader import day_label, relative_time
 
@@ -58,9 +58,9 @@ def story_cards(stories, *, heading="h3", now=None, muted=()):
     """Rendered story cards for ``stories``, in order, from the cache where possible, less the ``muted`` outlets.
 
     The stories need only their id, update and publication times
-    (``for_card_keys()``): the cards missing from the cache are loaded whole,
-    with their topics, in two queries. A story deleted since the list was read
-    gets an empty card.
+    (``for_card_keys()``): the cards missing from the cache are loaded whole in
+    one query, their topics with them (``attach_topics()``). A story deleted since
+    the list was read gets an empty card.
     """
     if not stories:
         return []
@@ -73,10 +73,12 @@ def story_cards(stories, *, heading="h3", now=None, muted=()):
         # By primary key, not through the list's filters: SQLite would walk the published index instead.
         loaded = (
             Story.objects.for_cards()
+            .with_topic_rows()
             .annotate(coverage_slugs=coverage_outlet_slugs())
-            .prefetch_related("topics")
             .in_bulk(missing)
         )
+        for story in loaded.values():
+            attach_topics(story)
         card = get_template(CARD_TEMPLATE)
         fresh = {keys[pk]: str(card.render(card_context(story, heading, muted))) for pk, story in loaded.items()}
         cache.set_many(fresh, CARD_SECONDS)

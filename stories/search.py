@@ -22,11 +22,21 @@ as two kinds of terms (``search_terms()``):
   is one token. Exact either way, over every story (docs/benchmarks.md, "Search
   in every script", has the costs).
 
+A search reads at most the newest ``COUNT_BOUND`` (1,000) matches, so that a word in
+every story costs what a rare one does (issue 17). PostgreSQL takes the newest matches
+of the whole queryset (filters included: the planner walks the published-time index and
+tests each story, or takes the few a rare word's GIN index finds) and ranks only those.
+SQLite takes the highest ids its FTS5 indexes hold for the words (ids follow the order
+stories came in), reading no further, then applies the queryset's conditions.
+``search_count``/``search_more`` tell a results page when the bound was met
+(``more_than_bound()``) and ``match_count_label()`` then says the page shows the newest
+1,000 ("the best of the newest 1,000" where ranked).
+
 Both annotate ``search_rank`` (an integer: keyset pagination needs exact
 values). ``results_are_ranked()`` says whether the ranks differ (PostgreSQL) and
 ``result_keys()`` gives the order a results page uses, so no page needs to ask
-which database is in use. ``with_match_count()`` and ``snippet()`` give a results
-page its bounded count and each result's matching text, marked.
+which database is in use. ``snippet()`` gives each result's matching text, marked;
+``with_match_count()`` a bounded count of any queryset.
 """
 
 import re
@@ -36,7 +46,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
-from django.db.models import F, Func, IntegerField, TextField, Value
+from django.db.models import BooleanField, ExpressionWrapper, F, Func, IntegerField, TextField, Value
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast
 from django.utils.html import escape
@@ -48,7 +58,9 @@ from stories.scripts import GRAM, SPACELESS, SPACELESS_RUN
 MAX_QUERY_LENGTH = 200  # characters of the query that are read
 MAX_WORDS = 8  # words that are matched
 SEARCH_KEYS = (Key("search_rank"), *NEWEST)
-COUNT_BOUND = 1000  # a results page counts up to this many matches, then says "more than"
+COUNT_BOUND = (
+    1000  # a search reads at most this many matches, the newest; a page counts up to it, then says "more than"
+)
 SNIPPET_LENGTH = 240  # characters of matching text shown under a result
 # PostgreSQL's text search configuration: English stemming over unaccented words (migration 0012),
 # so "cafe" finds "café" as SQLite's remove_diacritics does.
@@ -101,46 +113,130 @@ def search_terms(query):
     return words, runs[:MAX_WORDS]
 
 
-def search_stories(queryset, query):
-    """Stories of ``queryset`` matching ``query``, annotated with ``search_rank``; none for an empty query."""
+def search_stories(queryset, query, bound=None):
+    """Stories of ``queryset`` matching ``query``, at most the newest ``bound`` of them; none for an empty query.
+
+    Reading at most ``bound`` matches, the newest first, is what keeps a common word as fast as
+    a rare one: no search ranks or sorts every story. Annotated with ``search_rank`` and, for a
+    results page's count (``more_than_bound()``, ``match_count_label()``):
+
+    - ``search_count``: how many stories match, counted up to ``bound`` + 1 (one more: "more than").
+    - ``search_more``: whether more than ``bound`` stories hold the words where ``search_count``
+      cannot tell it. SQLite bounds the words' matches in its FTS5 indexes, before the
+      queryset's own conditions (published, the filters), so it counts those among the newest
+      ``bound`` only; PostgreSQL bounds after them and counts exactly.
+    """
+    bound = COUNT_BOUND if bound is None else bound
     words, runs = search_terms(query)
     rank = Value(0, IntegerField())
+    no_more = Value(False, BooleanField())
     if not words and not runs:  # annotated still: a results page orders by the rank
-        return queryset.none().annotate(search_rank=rank)
+        return queryset.none().annotate(search_rank=rank, search_count=Value(0, IntegerField()), search_more=no_more)
     long_runs = [run for run in runs if len(run) > GRAM]
     short_runs = [run for run in runs if len(run) <= GRAM]
     if connection.vendor == "postgresql":
+        matches = queryset
         if words:
             search = SearchQuery(" ".join(words), search_type="websearch", config=PG_SEARCH_CONFIG)
             rank = Cast(SearchRank(F("search_vector"), search) * 1_000_000, IntegerField())
-            queryset = queryset.filter(search_vector=search)
+            matches = matches.filter(search_vector=search)
         for run in long_runs:  # LIKE, served by the pg_trgm index (spaceless scripts have no case)
-            queryset = queryset.filter(search_text__contains=run)
+            matches = matches.filter(search_text__contains=run)
         if short_runs:  # every one a gram of the story: one containment the GIN index serves
-            queryset = queryset.alias(search_gram_array=GramArray()).filter(search_gram_array__contains=short_runs)
-        return queryset.annotate(search_rank=rank)
+            matches = matches.alias(search_gram_array=GramArray()).filter(search_gram_array__contains=short_runs)
+        # The newest matches, then ranked: for a common word the planner walks the
+        # (published, -published_at, -id) index, testing each story, and stops at the bound;
+        # for a rare one it takes the few the GIN index finds.
+        newest = matches.order_by("-published_at", "-id").values("pk")
+        return queryset.filter(pk__in=newest[:bound]).annotate(
+            search_rank=rank, search_count=_count(matches.order_by().values("pk")[: bound + 1]), search_more=no_more
+        )
     if connection.vendor == "sqlite":
+        # Runs of spaceless scripts first: the table walked is the first, and those stories are
+        # few (one in 20 in the benchmark corpus), while a Latin word may be in every story.
+        tables = []
+        if long_runs:
+            tables.append(("stories_story_trigram", fts5_phrases(long_runs)))
+        if short_runs:
+            tables.append(("stories_story_grams", fts5_phrases(short_runs)))
         if words:
             match = fts5_query(words)
             if not match:
-                return queryset.none().annotate(search_rank=rank)
-            in_index = RawSQL("SELECT rowid FROM stories_story_fts WHERE stories_story_fts MATCH %s", [match])
-            queryset = queryset.filter(pk__in=in_index)
-        if long_runs:
-            in_trigrams = RawSQL(
-                "SELECT rowid FROM stories_story_trigram WHERE stories_story_trigram MATCH %s",
-                [fts5_phrases(long_runs)],
-            )
-            queryset = queryset.filter(pk__in=in_trigrams)
-        if short_runs:
-            in_grams = RawSQL(
-                "SELECT rowid FROM stories_story_grams WHERE stories_story_grams MATCH %s", [fts5_phrases(short_runs)]
-            )
-            queryset = queryset.filter(pk__in=in_grams)
-        return queryset.annotate(search_rank=rank)
+                return queryset.none().annotate(
+                    search_rank=rank, search_count=Value(0, IntegerField()), search_more=no_more
+                )
+            tables.append(("stories_story_fts", match))
+        sql, params = fts5_newest_sql(tables)
+        # Our own SQL (fts5_newest_sql), the query's terms still parameters.
+        newest = RawSQL(f"{sql} LIMIT {int(bound)}", params)  # noqa: S611  # nosec
+        counted = f"SELECT COUNT(*) > {int(bound)} FROM ({sql} LIMIT {int(bound) + 1})"  # noqa: S608  # nosec
+        more = RawSQL(counted, params, output_field=BooleanField())  # noqa: S611  # nosec
+        count = _count_among(queryset, sql, params, bound)
+        # The page walks the (published, -published_at, -id) index at the candidates' times only,
+        # newest first: by id alone, SQLite would walk it through every story checking each, and
+        # a rare word (whose few candidates are found at once) would cost a scan. "id + 0" keeps
+        # the id test off that index, which it would otherwise seek by every time and id pair.
+        times = queryset.model._base_manager.filter(pk__in=newest).values("published_at")
+        queryset = queryset.alias(search_id=ExpressionWrapper(F("pk") + 0, IntegerField()))
+        queryset = queryset.filter(published_at__in=times, search_id__in=newest)
+        return queryset.annotate(search_rank=rank, search_count=count, search_more=more)
     for term in words + runs:  # any other database: a plain scan
         queryset = queryset.filter(search_text__icontains=term)
-    return queryset.annotate(search_rank=rank)
+    return queryset.annotate(
+        search_rank=rank, search_count=_count(queryset.order_by().values("pk")[: bound + 1]), search_more=no_more
+    )
+
+
+def _count(rows):
+    """``COUNT(*)`` of ``rows`` (a values("pk") queryset, unordered, sliced to bound its work) as a scalar subquery."""
+    try:
+        sql, params = rows.query.sql_with_params()
+    except EmptyResultSet:
+        return Value(0, IntegerField())
+    # The inner SQL is Django's own compilation, its values still parameters.
+    return RawSQL(f"SELECT COUNT(*) FROM ({sql}) AS matches", params, output_field=IntegerField())  # noqa: S608, S611  # nosec
+
+
+def _count_among(queryset, sql, params, bound):
+    """How many of the newest ``bound`` ids of ``sql`` (fts5_newest_sql) are stories of ``queryset``.
+
+    Driven from those ids, each looked up by primary key: counted over the queryset instead,
+    SQLite would walk its (published, ...) index through every story checking each against them.
+    """
+    each = queryset.order_by().filter(pk=RawSQL("newest_match.rowid", ())).values("pk")  # nosec B611: fixed SQL, no value
+    try:
+        each_sql, each_params = each.query.sql_with_params()
+    except EmptyResultSet:
+        return Value(0, IntegerField())
+    # Our own SQL and Django's compilation, every value still a parameter.
+    counted = f"SELECT COUNT(*) FROM ({sql} LIMIT {int(bound)}) AS newest_match WHERE EXISTS ({each_sql})"  # noqa: S608  # nosec
+    return RawSQL(counted, [*params, *each_params], output_field=IntegerField())  # noqa: S611  # nosec
+
+
+def more_than_bound(story, bound=None):
+    """Whether more than ``bound`` stories match the search that found ``story`` (its annotations)."""
+    bound = COUNT_BOUND if bound is None else bound
+    return story.search_more or story.search_count > bound
+
+
+def fts5_newest_sql(tables):
+    """(sql, params): the ids of the stories every one of ``tables``' FTS5 MATCH finds, highest id first.
+
+    ``tables`` is (table, match) pairs. Each table's rowid is the story's id, and ids follow the
+    order stories came in: read newest first with a LIMIT, FTS5 stops early rather than reading
+    every match of a common word. The first table is walked; each other one is asked about each
+    story walked (a rowid lookup in its index), not read whole: "東京 facial" reads the
+    1,300 stories with 東京 at 100,000 stories, not the 100,000 with "facial".
+    """
+    (first, match), *others = tables
+    # Our own table names, unaliased so that EXPLAIN names them: no value of the query is in the SQL.
+    sql = f"SELECT {first}.rowid FROM {first} WHERE {first} MATCH %s"  # noqa: S608  # nosec
+    params = [match]
+    for table, other_match in others:
+        lookup = f"SELECT 1 FROM {table} WHERE {table} MATCH %s AND {table}.rowid = {first}.rowid"  # noqa: S608  # nosec B608: our table names
+        sql += f" AND EXISTS ({lookup})"
+        params.append(other_match)
+    return sql + f" ORDER BY {first}.rowid DESC", params
 
 
 class GramArray(Func):
@@ -203,8 +299,19 @@ def with_match_count(queryset, bound=COUNT_BOUND):
     return queryset.annotate(match_count=count)
 
 
-def match_count_label(count, bound=COUNT_BOUND):
-    """What a results page says of its count: "1 story matches", "12 stories match", "More than 1,000 stories match"."""
+def match_count_label(count, bound=None, *, more=False, ranked=False):
+    """What a results page says of its count: "1 story matches", "12 stories match", "More than 1,000 stories match".
+
+    ``more`` (a search's ``search_more``): more than ``bound`` stories match and the page
+    shows only the newest ``bound``, ranked among themselves where ``ranked``; the label says so.
+    """
+    bound = COUNT_BOUND if bound is None else bound
+    if more:
+        newest = f"the best of the newest {bound:,}" if ranked else f"the newest {bound:,}"
+        if count >= bound:
+            return f"More than {bound:,} stories match: showing {newest}"
+        # SQLite bounds the matches of the words, before drafts and filters leave these.
+        return f"More than {bound:,} stories hold these words: showing the {count:,} among {newest}"
     if count > bound:
         return f"More than {bound:,} stories match"
     return f"{count:,} {'story matches' if count == 1 else 'stories match'}"

@@ -7,12 +7,13 @@ what it is about: a story's coverage in stories/coverage.py, the topic and
 outlet directories and an outlet's aggregates in stories/directories.py,
 canonical URLs, feed links and JSON-LD in stories/seo.py.
 
-Query budget of a public page (tests hold it): at most 5 with every cache
+Query budget of a public page (tests hold it): at most 4 with every cache
 cold, whatever the number of stories, outlets, topics or coverage items. A
 list page reads its page of stories narrowly (ids, times, sort keys); the
-cards missing from the card cache are then loaded whole with their topics (2),
-and a filter form not yet cached reads the topic and outlet directories (2).
-With those caches warm, a list page costs one query. Anonymous pages are also
+cards missing from the card cache are then loaded whole, their topics in the
+same query (1), and a filter form not yet cached reads the topic and outlet
+directories, both in one query (1). With those caches warm, a list page costs
+one query. Anonymous pages are also
 cached whole (stories.caching).
 """
 
@@ -32,7 +33,7 @@ from stories.caching import cache_public_page
 from stories.cards import day_groups, story_cards
 from stories.charts import story_timeline_chart, weekly_chart
 from stories.context_processors import absolute_url
-from stories.coverage import coverage_rows, first_reporter, related_stories, shown_outlets, timeline
+from stories.coverage import coverage_rows, first_reporter, related_stories, shown_outlets, story_for_page, timeline
 from stories.directories import (
     BESIDE_WINDOW,
     covered_stories,
@@ -49,10 +50,10 @@ from stories.pagination import LEAD_NEWEST, NEWEST, TOP, Key, KeysetPaginator
 from stories.search import (
     MAX_QUERY_LENGTH,
     match_count_label,
+    more_than_bound,
     result_keys,
     results_are_ranked,
     snippet,
-    with_match_count,
 )
 from stories.seo import canonical_url, feed_links, filter_query, meta_description, story_image, story_jsonld
 
@@ -147,23 +148,24 @@ def home(request):
 
 def _search_results(request, matches, q):
     """A page of search results: each card beside its matching text (cards are cached and shared; the
-    text is per query), and how many stories matched, counted in the page's own query."""
+    text is per query), and how many stories matched, counted in the page's own query (``search_count``)."""
     ranked = results_are_ranked()
-    matches = with_match_count(matches).for_card_keys("search_text")
-    page = KeysetPaginator(result_keys(), PER_PAGE).paginate(matches, request.GET)
+    page = KeysetPaginator(result_keys(), PER_PAGE).paginate(matches.for_card_keys("search_text"), request.GET)
     now = timezone.now()
     cards = story_cards(page.object_list, heading="h2" if ranked else "h3", now=now, muted=muted_slugs(request.GET))
     results = [
         {"card": card, "snippet": snippet(story.search_text, q)}
         for story, card in zip(page.object_list, cards, strict=True)
     ]
-    count = page.object_list[0].match_count if page.object_list else 0
+    first = page.object_list[0] if page.object_list else None
+    count = first.search_count if first else 0
+    more = first is not None and more_than_bound(first)
     return {
         "page": page,
         "ranked": ranked,
         "results": results,
         "groups": None if ranked else day_groups(page.object_list, results, now),
-        "match_count": match_count_label(count) if count else "",
+        "match_count": match_count_label(count, more=more, ranked=ranked) if count else "",
     }
 
 
@@ -434,7 +436,10 @@ def year_archive(request, year):
 @require_safe
 @cache_public_page
 def story_detail(request, pk, slug):
-    story = get_object_or_404(Story.objects.visible_to(request.user, preview=True).for_story_page(), pk=pk)
+    # Drafts for staff only, as Story.objects.visible_to(request.user, preview=True) has it.
+    story = story_for_page(pk, drafts=request.user.is_staff)
+    if story is None:
+        raise Http404("No such story.")
     path = story.get_absolute_url()
     if request.path != uri_to_iri(path):  # request.path is decoded; the URL percent-encodes a Unicode slug
         query = request.META.get("QUERY_STRING", "")

@@ -1,5 +1,6 @@
 """stories.cards: rendered story cards from the card cache, and cards under day headings."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -31,10 +32,11 @@ def test_no_stories_no_cards_and_no_query(django_assert_num_queries):
 
 def test_cards_come_in_order_and_then_from_the_cache(django_assert_num_queries):
     first, second = keys_of(make_story("First headline", topics=["AI"]), make_story("Second headline"))
-    with django_assert_num_queries(2):  # the stories whole, their topics
+    with django_assert_num_queries(1):  # the stories whole, their topics in the same query
         cold = story_cards([second, first], now=BASE_TIME)
     assert "Second headline" in cold[0] and "First headline" in cold[1]
     assert ">AI</a>" in cold[1]
+    assert ">AI</a>" not in cold[0]
     with django_assert_num_queries(0):
         assert story_cards([second, first], now=BASE_TIME) == cold
 
@@ -58,7 +60,7 @@ def test_a_new_content_generation_renders_every_card_again(django_assert_num_que
     story = keys_of(make_story("Renewed"))[0]
     story_cards([story])
     content_changed.send(sender=None)
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(1):
         story_cards([story])
 
 
@@ -105,3 +107,11 @@ def test_day_groups_need_a_card_for_every_story():
     story = keys_of(make_story("Alone"))[0]
     with pytest.raises(ValueError):
         day_groups([story], [], BASE_TIME)
+
+
+def test_a_card_lists_its_topics_by_name_with_their_links():
+    story = keys_of(make_story("Tagged", topics=["zebra", "Beta", "alpha"]))[0]
+    card = story_cards([story])[0]
+    names = re.findall(r'<a href="/topics/([^/"]+)/">([^<]+)</a>', card)
+    assert names == [(topic.slug, topic.name) for topic in Story.objects.get(pk=story.pk).topics.all()]
+    assert [name for _slug, name in names] == ["Beta", "alpha", "zebra"]  # Topic's ordering: by name, then id

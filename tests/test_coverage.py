@@ -11,6 +11,7 @@ from stories.coverage import (
     coverage_rows,
     first_reporter,
     related_stories,
+    story_for_page,
     timeline,
 )
 from stories.models import Story
@@ -117,3 +118,41 @@ def test_a_story_without_topics_has_no_related_stories(django_assert_num_queries
     make_story("Anything", topics=["AI"])
     with django_assert_num_queries(0):
         assert related_stories(story) == []
+
+
+def test_a_story_for_its_page_is_what_for_story_page_loads_in_two_queries(covered, django_assert_num_queries):
+    story = make_story("Tagged", topics=["zebra", "Beta", "alpha"], coverage=[{}, {}])
+    for expected in (covered, page_story(story)):
+        with django_assert_num_queries(2):
+            loaded = story_for_page(expected.pk)
+        with django_assert_num_queries(0):
+            assert loaded.lead == expected.lead and loaded.lead.provider == expected.lead.provider
+            assert [item.article for item in loaded.coverage_items.all()] == [
+                item.article for item in expected.coverage_items.all()
+            ]
+            assert [item.article.provider for item in loaded.coverage_items.all()] == [
+                item.article.provider for item in expected.coverage_items.all()
+            ]
+            assert [(t.pk, t.slug, t.name) for t in loaded.topics.all()] == [
+                (t.pk, t.slug, t.name) for t in expected.topics.all()
+            ]
+            assert titles(coverage_rows(loaded, "time")) == titles(coverage_rows(expected, "time"))
+
+
+def test_a_draft_is_for_its_page_only_with_drafts():
+    draft = make_story("Draft", published=False)
+    assert story_for_page(draft.pk) is None
+    assert story_for_page(draft.pk, drafts=True).lead.title == "Draft"
+    assert story_for_page(draft.pk + 1000) is None
+
+
+def test_related_stories_are_found_for_each_story_and_number_of_topics():
+    """The related query is compiled once per number of topics and run with each story's own values."""
+    for count in (1, 2, 1):
+        names = [f"Topic {n}" for n in range(count)]
+        subject = page_story(make_story(f"Subject {count}", topics=names, published_at=BASE_TIME - hours(count)))
+        other = make_story(f"Other {count}", topics=names[-1:], published_at=BASE_TIME - hours(count) - hours(1))
+        assert other.pk in [story.pk for story in related_stories(subject)]
+        assert subject.pk not in [story.pk for story in related_stories(subject)]
+    muted = other.lead.provider.slug
+    assert other.pk not in [story.pk for story in related_stories(subject, muted=(muted,))]

@@ -58,7 +58,7 @@ def test_the_directories_are_read_once_per_content_generation(django_assert_num_
     with django_assert_num_queries(0):
         topic_directory(), provider_directory()
     content_changed.send(sender=None)
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(1):  # one query reads both
         topic_directory(), provider_directory()
 
 

@@ -107,6 +107,37 @@ def test_default_on_a_large_folder_parses_in_workers_with_the_same_result_as_one
     )
 
 
+@pytest.mark.django_db(transaction=True)
+def test_twins_in_batches_parsed_at_once_count_once_and_each_copy_of_a_broken_file_fails(tmp_path):
+    """Several batches are with the workers at a time: a file's twins in any of them join it."""
+    folder = tmp_path / "twins"
+    paths = write_corpus(folder, 12, seed=9)
+    broken = "---\ntitle: no address\n---\n"
+    for index in (3, 5, 9):  # "0000003-twin.md" sorts just before "0000003.md"
+        shutil.copy(paths[0], paths[index].with_name(f"{index:07d}-twin.md"))
+    for index in (1, 4, 7, 10):
+        paths[index].with_name(f"{index:07d}-broken.md").write_text(broken, encoding="utf-8")
+    files = sorted(folder.rglob("*.md"))
+    # In batches of 3: the twins one and two batches after the first copy's (still with the workers),
+    # and four after (written by then); the broken file's copies two, three and five batches on.
+    batch_of = {path.name: files.index(path) // 3 for path in files}
+    assert [batch_of[f"{index:07d}-twin.md"] for index in (3, 5, 9)] == [1, 2, 4]
+    assert [batch_of[f"{index:07d}-broken.md"] for index in (1, 4, 7, 10)] == [0, 2, 3, 5]
+    assert runner.BATCHES_AHEAD >= 2
+
+    report, errors = run([folder], jobs=2, batch_size=3)
+    assert report.workers == 2
+    assert (report.created, report.updated, report.unchanged, report.failed) == (12, 0, 3, 4)
+    assert sorted(line.split(":")[0] for line in errors) == [str(path) for path in files if "broken" in path.name]
+    assert ImportedDocument.objects.count() == 12
+    parallel_state = snapshot()
+
+    delete_everything()
+    alone, alone_errors = run([folder], jobs=1, batch_size=3)
+    assert (alone.created, alone.unchanged, alone.failed, alone_errors) == (12, 3, 4, errors)
+    assert snapshot() == parallel_state
+
+
 @pytest.mark.django_db
 def test_default_on_a_small_folder_stays_in_this_process(tmp_path, monkeypatch):
     monkeypatch.setattr(runner, "default_jobs", lambda: 2)

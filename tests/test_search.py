@@ -4,7 +4,7 @@ import pytest
 from django.db import connection
 
 from stories.models import Story
-from stories.search import fts5_query, search_words
+from stories.search import fts5_query, more_than_bound, search_stories, search_words
 from tests.factories import make_article, make_story, write_document
 
 pytestmark = pytest.mark.django_db
@@ -78,3 +78,29 @@ def test_sqlite_search_uses_the_fts5_index():
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM stories_story_fts WHERE stories_story_fts MATCH '\"indexed\"'")
         assert cursor.fetchone()[0] == 1
+
+
+def test_a_search_reads_only_the_newest_matches_and_says_there_are_more(monkeypatch):
+    from stories import search
+    from tests.factories import BASE_TIME, hours
+
+    for age in range(4):  # made oldest first, as stories come in
+        make_story(f"Budget story {age}", published_at=BASE_TIME - hours(10 - age))
+    make_story("Weather report")
+    newest = search_stories(Story.objects.published(), "budget", bound=2).order_by("-published_at", "-id")
+    assert titles(newest) == ["Budget story 3", "Budget story 2"]
+    assert all(more_than_bound(story, bound=2) for story in newest)
+    everything = search_stories(Story.objects.published(), "budget", bound=4)
+    assert len(everything) == 4 and not any(more_than_bound(story, bound=4) for story in everything)
+    monkeypatch.setattr(search, "COUNT_BOUND", 2)  # what the page reads when more match than it shows
+    assert len(Story.objects.search("budget")) == 2
+
+
+def test_a_search_bounded_with_spaceless_runs_and_words_finds_stories_holding_both():
+    for i in range(3):
+        make_story(f"東京 budget story {i}")
+    make_story("東京 weather")
+    make_story("Budget without the city")
+    found = search_stories(Story.objects.all(), "budget 東京", bound=2).order_by("-published_at", "-id")
+    assert titles(found) == ["東京 budget story 2", "東京 budget story 1"] and more_than_bound(found[0], bound=2)
+    assert set(titles(Story.objects.search("東京 budget"))) == {f"東京 budget story {i}" for i in range(3)}

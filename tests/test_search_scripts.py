@@ -321,3 +321,15 @@ def test_a_query_of_signs_only_finds_nothing_and_counts_nothing(client):
     assert with_match_count(Story.objects.search("'*()")).count() == 0
     response = client.get("/search/", {"q": "'*()"})
     assert response.status_code == 200 and "No story holds all these words" in text(response)
+
+
+def test_the_label_says_when_a_page_shows_only_the_newest_matches():
+    assert match_count_label(1000, more=True) == "More than 1,000 stories match: showing the newest 1,000"
+    assert (
+        match_count_label(2, bound=2, more=True, ranked=True)
+        == "More than 2 stories match: showing the best of the newest 2"
+    )
+    assert (
+        match_count_label(37, more=True)
+        == "More than 1,000 stories hold these words: showing the 37 among the newest 1,000"
+    )

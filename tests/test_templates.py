@@ -1,4 +1,8 @@
-"""The templates: short lines, and the small tags that replace copied markup (``{% load reader %}``)."""
+"""The templates: short lines, and the small tags that replace copied markup (``{% load reader %}``).
+
+The public pages' templates are Jinja2 ones (templates/, stories/jinja2.py; tests/test_jinja2.py); the
+tags here are the same functions, still loadable in Django's templates (the admin's, stories/templates/).
+"""
 
 from datetime import UTC, datetime
 from pathlib import Path
@@ -9,7 +13,9 @@ from django.template import Context, Template
 from stories.cards import RELTIME_MARK
 from stories.templatetags.reader import dimensions, outlet_link, timestamp
 
-TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
+PROJECT = Path(__file__).resolve().parents[1]
+TEMPLATES = PROJECT / "templates"  # Jinja2: the public pages
+DJANGO_TEMPLATES = PROJECT / "stories" / "templates"  # Django's: the admin's overrides, the sitemaps
 MAX_LINE = 150
 
 
@@ -21,10 +27,10 @@ def render(source, **context):
 
 
 def test_no_template_line_is_longer_than_150_characters():
-    files = sorted(path for path in TEMPLATES.rglob("*") if path.is_file())
+    files = sorted(path for folder in (TEMPLATES, DJANGO_TEMPLATES) for path in folder.rglob("*") if path.is_file())
     assert files
     long = [
-        f"{path.relative_to(TEMPLATES)}:{number}: {len(line)} characters"
+        f"{path.relative_to(PROJECT)}:{number}: {len(line)} characters"
         for path in files
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
         if len(line) > MAX_LINE
@@ -34,7 +40,9 @@ def test_no_template_line_is_longer_than_150_characters():
 
 def test_xml_templates_start_with_the_xml_declaration():
     """Nothing, not even a newline, may come before ``<?xml``."""
-    for path in TEMPLATES.rglob("*.xml"):
+    files = list(DJANGO_TEMPLATES.rglob("*.xml"))
+    assert files
+    for path in files:
         assert path.read_text(encoding="utf-8").startswith('<?xml version="1.0" encoding="UTF-8"?>\n'), path
 
 

@@ -17,6 +17,7 @@ either out.
 
 import multiprocessing
 import os
+from collections import deque
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
@@ -45,6 +46,9 @@ BATCH_SIZE = 200
 # forking workers (and their first parse) costs more than it saves.
 MAX_AUTO_JOBS = 4
 MIN_PARALLEL = 100
+# Batches handed to the workers beyond the one being written: with one, a worker that finished
+# it waited, its CPU idle, for this process to read and hand over the next.
+BATCHES_AHEAD = 2
 
 
 def default_jobs():
@@ -187,9 +191,9 @@ def _import_files(report, paths, dry_run, jobs, batch_size, publish_drafts, on_e
     def prepare(batch, in_flight):
         """Split a batch read from disk: what to parse, and twins of files being parsed.
 
-        ``in_flight`` is the previous batch's twins map while it is still being
-        parsed (with ``jobs``): a file with the same bytes joins it, so it counts
-        as its twin instead of being written twice.
+        ``in_flight`` holds the twins maps of the batches still being parsed (with
+        ``jobs``), oldest first: a file with the same bytes as one of theirs joins
+        it, so it counts as its twin instead of being written twice.
         """
         hashes = [digest for _, digest, _ in batch if digest]
         # hash -> story: with publish_drafts, an unchanged document's story may still be its draft.
@@ -201,10 +205,11 @@ def _import_files(report, paths, dry_run, jobs, batch_size, publish_drafts, on_e
         to_parse, twins = [], {}
         for item in batch:
             path, digest, _ = item
+            parsing = next((twins for twins in in_flight if digest in twins), None)  # a batch with its twin
             if digest in known:
                 report.unchanged += 1
-            elif digest is not None and digest in in_flight:
-                in_flight[digest].append(path)
+            elif parsing is not None:
+                parsing[digest].append(path)
             elif digest is not None and digest in twins:
                 twins[digest].append(path)
             else:
@@ -248,11 +253,11 @@ def _import_files(report, paths, dry_run, jobs, batch_size, publish_drafts, on_e
     threshold = 0 if jobs is not None else MIN_PARALLEL
     jobs = default_jobs() if jobs is None else jobs
     pool = None
-    pending = None  # (AsyncResult, twins) of the batch the workers are parsing
+    pending = deque()  # (AsyncResult, twins) of the batches the workers are parsing, oldest first
     to_parse_seen = 0
     try:
         while batch := [_read(path) for path in islice(files, batch_size)]:
-            to_parse, twins = prepare(batch, pending[1] if pending else {})
+            to_parse, twins = prepare(batch, [twins for _, twins in pending])
             to_parse_seen += len(to_parse)
             if pool is None and jobs > 1 and to_parse_seen >= max(threshold, 1):
                 pool = _start_workers(jobs)
@@ -260,13 +265,15 @@ def _import_files(report, paths, dry_run, jobs, batch_size, publish_drafts, on_e
             if pool is None:
                 finish(map(_parse, to_parse), twins)
                 continue
-            # The workers parse this batch while this process writes the previous one.
-            parsing = (pool.map_async(_parse, to_parse, chunksize=max(1, len(to_parse) // (jobs * 4))), twins)
-            if pending:
-                finish(pending[0].get(), pending[1])
-            pending = parsing
-        if pending:
-            finish(pending[0].get(), pending[1])
+            chunksize = max(1, len(to_parse) // (jobs * 4))
+            pending.append((pool.map_async(_parse, to_parse, chunksize=chunksize), twins))
+            # The workers parse the batches ahead while this process writes the oldest.
+            if len(pending) > BATCHES_AHEAD:
+                parsed, parsed_twins = pending.popleft()
+                finish(parsed.get(), parsed_twins)
+        while pending:
+            parsed, parsed_twins = pending.popleft()
+            finish(parsed.get(), parsed_twins)
     finally:
         if pool is not None:
             pool.terminate()  # as the pool's context manager did: nothing is left to parse, or a write failed

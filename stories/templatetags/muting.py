@@ -1,4 +1,5 @@
-"""Template helpers for muted outlets: ``{% load muting %}`` (stories/muting.py says what muting does).
+"""Template helpers for muted outlets: ``{% load muting %}`` (stories/muting.py says what muting does), and the
+same functions in the public pages' Jinja2 templates (stories/jinja2.py).
 
 - ``{% mute_button provider %}``: a "Mute" button beside an outlet's name, hidden until the
   script (static/js/site.js) shows it: muting in the browser needs the script.
@@ -8,10 +9,12 @@
 """
 
 from django import template
-from django.utils.html import format_html
+from django.template.loader import render_to_string
+from django.utils.safestring import mark_safe
 
 from stories.directories import provider_directory
 from stories.muting import muted_slugs, without_muted
+from stories.templatetags.reader import attribute_text
 
 register = template.Library()
 
@@ -19,18 +22,28 @@ register = template.Library()
 @register.simple_tag
 def mute_button(name, slug):
     """A button that mutes an outlet in the browser: hidden without the script, which shows it."""
-    return format_html(
-        '<button type="button" class="link-button mute-button" data-mute="{}" data-mute-name="{}" hidden>'
-        'Mute<span class="visually-hidden"> {}</span></button>',
-        slug,
-        name,
-        name,
+    name = attribute_text(name)
+    # Safe: both values are escaped.
+    return mark_safe(  # noqa: S308  # nosec
+        f'<button type="button" class="link-button mute-button" data-mute="{attribute_text(slug)}" '
+        f'data-mute-name="{name}" hidden>Mute<span class="visually-hidden"> {name}</span></button>'
     )
 
 
-@register.inclusion_tag("includes/mute_control.html", takes_context=True)
+@register.simple_tag(takes_context=True)
 def mute_control(context):
-    request = context.get("request")
+    """templates/includes/mute_control.html for the request in ``context`` (a Django or a Jinja2 one).
+
+    Rendered through the template loader, not as an inclusion tag: the template is a
+    Jinja2 one (stories/jinja2.py), which Django's engine cannot read.
+    """
+    markup = render_to_string("includes/mute_control.html", mute_control_context(context.get("request")))
+    # Safe: rendered by our own template with autoescaping.
+    return mark_safe(markup)  # noqa: S308  # nosec
+
+
+def mute_control_context(request):
+    """What includes/mute_control.html shows: the outlets the address mutes, each with the address that unmutes it."""
     muted = muted_slugs(request.GET) if request is not None else ()
     if not muted:
         return {"muted": []}

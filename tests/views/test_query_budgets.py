@@ -13,7 +13,7 @@ from tests.views.helpers import count_queries, make_many, next_link, page
 
 pytestmark = pytest.mark.django_db
 
-MAX_QUERIES = 5  # a page with every cache cold; warm, a list page costs one query (tested below)
+MAX_QUERIES = 4  # a page with every cache cold; warm, a list page costs one query (tested below)
 
 
 def _list_urls():

@@ -23,3 +23,16 @@ def test_empty_search_shows_a_prompt(client):
     make_story("Anything")
     shown = text(client.get("/search/"))
     assert "Type one or more words" in shown and "Anything" not in shown
+
+
+def test_a_search_matching_more_than_the_bound_says_it_shows_the_newest(client, monkeypatch):
+    from stories import search
+    from tests.factories import BASE_TIME, hours
+
+    monkeypatch.setattr(search, "COUNT_BOUND", 2)
+    for age in range(3):
+        make_story(f"Budget story {age}", published_at=BASE_TIME - hours(10 - age))
+    found = page(client.get("/search/?q=budget"))
+    assert "Budget story 2" in found.text and "Budget story 1" in found.text and "Budget story 0" not in found.text
+    best = "the best of " if "Most relevant first" in found.text else ""
+    assert f"More than 2 stories match: showing {best}the newest 2." in found.text
