@@ -182,7 +182,8 @@ AXES_CLIENT_IP_CALLABLE = "newsreader.proxy.client_ip"
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
-USE_I18N = True
+# One language (English): no translation machinery on every reverse(), date and form.
+USE_I18N = False
 USE_TZ = True
 
 STATIC_URL = "static/"

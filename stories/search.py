@@ -39,6 +39,7 @@ which database is in use. ``snippet()`` gives each result's matching text, marke
 ``with_match_count()`` a bounded count of any queryset.
 """
 
+import functools
 import re
 import unicodedata
 
@@ -332,6 +333,13 @@ def stem(word):
     return word
 
 
+@functools.lru_cache(maxsize=256)
+def _tokens_starting_with(prefixes):
+    """The Latin tokens (whole, as ``LATIN_TOKEN`` reads them) that start with one of ``prefixes``."""
+    alternatives = "|".join(re.escape(prefix) for prefix in prefixes)
+    return re.compile(rf"(?<![^\W{SPACELESS}])(?:{alternatives})[^\W{SPACELESS}]*")
+
+
 def _spans(line, words, runs):
     """The (start, end) of each match in ``line``, and how many of the terms matched (``words`` as stems)."""
     spans, matched = [], 0
@@ -345,8 +353,13 @@ def _spans(line, words, runs):
     else:
         stems = ()
     seen = set()
-    for token in LATIN_TOKEN.finditer(line) if stems else ():
-        folded = fold(token.group())
+    if stems and line.isascii():
+        # Lower-casing keeps an ASCII line's offsets: read only the tokens that start with a stem.
+        tokens, folded_tokens = _tokens_starting_with(tuple(sorted(stems))).finditer(line.lower()), True
+    else:
+        tokens, folded_tokens = (LATIN_TOKEN.finditer(line) if stems else ()), False
+    for token in tokens:
+        folded = token.group() if folded_tokens else fold(token.group())
         for prefix in stems:
             if folded.startswith(prefix) and len(folded) <= len(prefix) + 6:
                 spans.append(token.span())
