@@ -103,7 +103,9 @@ class LatestStoriesFeed(Feed):
         return (
             stories.select_related("lead__provider")
             .prefetch_related("topics")
-            .defer("search_text", "search_grams", "search_vector", "secured", "source_file", "lead__images")
+            .defer(
+                "search_text", "search_grams", "search_runs", "search_vector", "secured", "source_file", "lead__images"
+            )
             .newest_first()[:FEED_SIZE]
         )
 

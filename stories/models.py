@@ -214,7 +214,7 @@ class StoryQuerySet(models.QuerySet):
         """What a cached story card needs, without the topics: ``cards.story_cards()`` prefetches
         those for the cards missing from the cache only. The big and private fields stay behind."""
         return self.select_related("lead__provider").defer(
-            "search_text", "search_grams", "search_vector", "secured", "source_file", "lead__images"
+            "search_text", "search_grams", "search_runs", "search_vector", "secured", "source_file", "lead__images"
         )
 
     def by_outlet(self, provider_id):
@@ -303,6 +303,13 @@ class Story(models.Model):
         blank=True,
         editable=False,
         help_text="Every character and 2-character pair of search_text's CJK/Thai runs, space-separated (search).",
+    )
+    search_runs = models.TextField(  # noqa: DJ001
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="search_text's CJK/Thai runs of 3 characters or more, space-separated: what the trigram index "
+        "reads (search).",
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

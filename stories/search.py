@@ -13,9 +13,10 @@ as two kinds of terms (``search_terms()``):
     required); results newest first. No ranking, phrase or exclusion syntax.
 - *Runs* of a script written without spaces (Chinese, Japanese, Korean, Thai...):
   matched as substrings, since a word there has no spaces around it (佐々木 in
-  佐々木朗希). Migration 0007 indexes search_text by trigrams: PostgreSQL's
-  pg_trgm GIN index serves ``LIKE '%run%'``; on SQLite an FTS5 ``trigram`` table
-  serves a phrase match. A run of 1 or 2 characters makes no trigram: it is one
+  佐々木朗希). A run of 3 characters or more is looked for among the story's
+  ``search_runs`` (its runs that long, ``stories.scripts``) by trigrams (migrations
+  0007 and 0013): PostgreSQL's pg_trgm GIN index serves ``LIKE '%run%'``; on SQLite an
+  FTS5 ``trigram`` table serves a phrase match. A run of 1 or 2 characters makes no trigram: it is one
   of the story's ``search_grams`` (every character and pair of its runs,
   ``stories.scripts``), indexed by migration 0011: on PostgreSQL a GIN index of
   ``string_to_array(search_grams, ' ')``, on SQLite an FTS5 table where each gram
@@ -142,7 +143,7 @@ def search_stories(queryset, query, bound=None):
             rank = Cast(SearchRank(F("search_vector"), search) * 1_000_000, IntegerField())
             matches = matches.filter(search_vector=search)
         for run in long_runs:  # LIKE, served by the pg_trgm index (spaceless scripts have no case)
-            matches = matches.filter(search_text__contains=run)
+            matches = matches.filter(search_runs__contains=run)
         if short_runs:  # every one a gram of the story: one containment the GIN index serves
             matches = matches.alias(search_gram_array=GramArray()).filter(search_gram_array__contains=short_runs)
         # The newest matches, then ranked: for a common word the planner walks the

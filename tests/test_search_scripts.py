@@ -10,7 +10,7 @@ from django.db import connection
 
 from stories import takedown
 from stories.models import Article, Story
-from stories.scripts import search_grams
+from stories.scripts import search_grams, search_runs
 from stories.search import (
     match_count_label,
     search_terms,
@@ -76,7 +76,9 @@ def test_latin_words_stay_stemmed_and_accent_folded(asian_stories):
 def test_a_reimported_story_is_found_by_its_new_cjk_words_only():
     story = make_story("北京で会議")
     assert titles(Story.objects.search("北京")) == {"北京で会議"}
-    Story.objects.filter(pk=story.pk).update(search_text="上海で会議", search_grams=search_grams("上海で会議"))
+    Story.objects.filter(pk=story.pk).update(
+        search_text="上海で会議", search_grams=search_grams("上海で会議"), search_runs=search_runs("上海で会議")
+    )
     assert not Story.objects.search("北京").exists()
     assert not Story.objects.search("北").exists()
     assert not Story.objects.search("北京で会").exists()
@@ -302,6 +304,83 @@ def test_the_migration_fills_the_grams_and_reverses(tmp_path):
         assert expected <= set(report["triggers"])
 
 
+def test_search_runs_are_the_distinct_runs_the_trigrams_can_serve():
+    assert (
+        search_runs("新型コロナ in Tokyo: 東京 新型コロナ、佐々木朗希 visits ไทยแลนด์")
+        == "新型コロナ 佐々木朗希 ไทยแลนด์"
+    )
+    assert search_runs("東京 and 泰国") is None  # runs of 2: the grams serve them
+    assert search_runs("Only Latin words") is None
+    assert search_runs(None) is None
+
+
+def test_a_long_run_is_not_found_in_latin_text_or_across_two_runs():
+    make_story("Tokyo: 新型コロナ spreads")
+    make_story("新型 and コロナ apart")
+    assert titles(Story.objects.search("新型コロナ")) == {"Tokyo: 新型コロナ spreads"}
+    assert titles(Story.objects.search("コロナ")) == {"Tokyo: 新型コロナ spreads", "新型 and コロナ apart"}
+    assert titles(Story.objects.search("型コロ")) == {"Tokyo: 新型コロナ spreads"}
+
+
+# In a scratch database: 0013 applied, reversed and applied again around a story stored at 0012.
+RUNS_MIGRATION_CHECK = (
+    MIGRATION_CHECK.split("def found(run):")[0]
+    + """
+def trigram_index():
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("SELECT name FROM pragma_table_info('stories_story_trigram')")
+            columns = [row[0] for row in cursor.fetchall()]
+            cursor.execute(
+                "SELECT rowid FROM stories_story_trigram WHERE stories_story_trigram MATCH %s", ['"新型コロナ"']
+            )
+            return columns, len(cursor.fetchall())
+        cursor.execute("SELECT indexname FROM pg_indexes WHERE indexname LIKE %s ORDER BY 1", ["story_search_%_trgm"])
+        names = [row[0] for row in cursor.fetchall()]
+        cursor.execute("SELECT id FROM stories_story WHERE search_text LIKE %s", ["%新型コロナ%"])
+        return names, len(cursor.fetchall())
+
+apps = migrate("0012_unaccented_search")
+provider = apps.get_model("stories", "Provider").objects.create(name="Wire", domain="wire.example", slug="wire")
+article = apps.get_model("stories", "Article").objects.create(
+    title="新型コロナ in Tokyo", web_url="https://wire.example/a", provider=provider,
+    published_at="2024-01-01T00:00:00Z",
+)
+apps.get_model("stories", "Story").objects.create(
+    lead=article, slug="a", published_at=article.published_at, search_text="新型コロナ in Tokyo", published=True
+)
+report = {"before": trigram_index()}
+apps = migrate("0013_search_runs")
+report["runs"] = list(apps.get_model("stories", "Story").objects.values_list("search_runs", flat=True))
+report["forward"] = trigram_index()
+from stories.models import Story
+report["found"] = list(Story.objects.search("新型コロナ").values_list("lead__title", flat=True))
+migrate("0012_unaccented_search")
+report["back"] = (trigram_index(), "search_runs" in columns())
+migrate("0013_search_runs")
+report["again"] = list(Story.objects.search("新型コロナ").values_list("lead__title", flat=True))
+print(json.dumps(report))
+"""
+)
+
+
+def test_the_runs_migration_moves_the_trigram_index_and_reverses(tmp_path):
+    with empty_database(tmp_path, prefix="runs") as url:
+        result = run_manage(url, "shell", "-c", RUNS_MIGRATION_CHECK)
+        assert result.returncode == 0, result.stderr
+        report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["runs"] == ["新型コロナ"]
+    assert report["found"] == ["新型コロナ in Tokyo"] and report["again"] == ["新型コロナ in Tokyo"]
+    if connection.vendor == "sqlite":
+        assert report["before"] == [["search_text"], 1]
+        assert report["forward"] == [["search_runs"], 1]
+        assert report["back"] == [[["search_text"], 1], False]
+    else:
+        assert report["before"] == [["story_search_text_trgm"], 1]
+        assert report["forward"] == [["story_search_runs_trgm"], 1]
+        assert report["back"] == [[["story_search_text_trgm"], 1], False]
+
+
 def test_runs_of_three_characters_or_more_are_served_by_the_trigram_index():
     make_story(CORONA)
     if connection.vendor == "sqlite":
@@ -309,7 +388,7 @@ def test_runs_of_three_characters_or_more_are_served_by_the_trigram_index():
         assert "stories_story_trigram" not in str(Story.objects.search("泰国").query)
     else:
         with connection.cursor() as cursor:
-            cursor.execute("SELECT 1 FROM pg_indexes WHERE indexname = 'story_search_text_trgm'")
+            cursor.execute("SELECT 1 FROM pg_indexes WHERE indexname = 'story_search_runs_trgm'")
             assert cursor.fetchone() == (1,)
             cursor.execute("SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm'")
             assert cursor.fetchone() == (1,)

@@ -31,7 +31,7 @@ from stories.models import Coverage, CoverageTakedown, Story
 LIST_DEFERRED = (
     *(
         name
-        for name in ("search_text", "search_grams", "search_vector", "secured", "outlets_preview")
+        for name in ("search_text", "search_grams", "search_runs", "search_vector", "secured", "outlets_preview")
         if any(field.name == name for field in Story._meta.get_fields())
     ),
     "lead__excerpt",

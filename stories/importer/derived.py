@@ -12,7 +12,7 @@ Pure: no ORM, no database; articles are read through their attributes only.
 from django.utils.text import slugify
 
 from stories.models import OUTLETS_PREVIEW_SIZE
-from stories.scripts import search_grams
+from stories.scripts import search_grams, search_runs
 
 SLUG_LENGTH = 80  # of the headline; the column (Story.slug) holds 120
 
@@ -44,6 +44,7 @@ def derived_fields(lead, related, outlet):
         "image": story_image(lead, related, outlet),
         "search_text": search_text,
         "search_grams": search_grams(search_text),  # indexes runs of 1 or 2 CJK characters (stories.search)
+        "search_runs": search_runs(search_text),  # and the trigram index longer ones
     }
 
 

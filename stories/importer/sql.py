@@ -51,6 +51,7 @@ STORY_COLUMNS = [
     "image",
     "search_text",
     "search_grams",
+    "search_runs",
     "search_vector",
     "created_at",
     "updated_at",
