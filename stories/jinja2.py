@@ -14,7 +14,7 @@ What the templates get beyond Jinja2's own:
   ``outlet_link``, ``mute_button``, ``mute_control()``, ``select``;
 - filters: ``safe_url``, ``picture_url``, ``jsonld``, ``reltime``, ``lag``, ``utc``, ``iso``,
   ``dimensions``, ``lang``, ``provider_url``, and Django's ``date``, ``pluralize``,
-  ``truncatewords`` and ``urlencode``; ``spaceless`` for ``{% filter spaceless %}``;
+  ``truncatewords`` and ``urlencode``;
 - ``{% cache timeout name vary_on... %}``: Django's fragment cache, same keys.
 """
 
@@ -26,10 +26,9 @@ from django.core.cache.utils import make_template_fragment_key
 from django.template import defaultfilters
 from django.templatetags.static import static
 from django.urls import reverse
-from django.utils.html import strip_spaces_between_tags
 from django.utils.timezone import template_localtime
 from jinja2.ext import Extension
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from stories.templatetags import muting, reader
 
@@ -65,12 +64,6 @@ def mute_control(context):
 def date(value, format_string=None):
     """Django's ``date`` filter, times first put in the site's zone (as Django's templates do)."""
     return defaultfilters.date(template_localtime(value), format_string)
-
-
-def spaceless(markup):
-    """``{% spaceless %}``: no whitespace between tags, the block's markup staying markup."""
-    # Safe: escaped first (the block's own output is markup already, and stays as it is).
-    return Markup(strip_spaces_between_tags(escape(markup)).strip())  # noqa: S704  # nosec
 
 
 class FragmentCacheExtension(Extension):
@@ -147,7 +140,6 @@ def environment(**options):
             "pluralize": defaultfilters.pluralize,
             "truncatewords": defaultfilters.truncatewords,
             "urlencode": defaultfilters.urlencode,
-            "spaceless": spaceless,
         }
     )
     return env

@@ -18,6 +18,7 @@ cached whole (stories.caching).
 """
 
 import datetime
+import functools
 from urllib.parse import urlencode
 
 from django.http import Http404, HttpResponse, HttpResponsePermanentRedirect, HttpResponseRedirect
@@ -29,7 +30,7 @@ from django.utils.encoding import uri_to_iri
 from django.views.decorators.http import require_safe
 
 from stories.archive import archive_days, by_month, latest_story_day
-from stories.caching import cache_public_page
+from stories.caching import cache_public_page, generation
 from stories.cards import day_groups, story_cards
 from stories.charts import story_timeline_chart, weekly_chart
 from stories.context_processors import absolute_url
@@ -240,7 +241,9 @@ def topic_detail(request, slug):
         {
             "nav": "topics",
             "topic": topic,
-            "weekly_chart": weekly_chart(found["days"]),
+            # Drawn only when the page's cached chart is missing: "chart_key" holds the content generation.
+            "weekly_chart": functools.partial(weekly_chart, found["days"]),
+            "chart_key": f"topic:{topic['id']}:{generation()}",
             "page": page,
             "groups": groups,
             "filterset": filterset,
@@ -305,7 +308,8 @@ def _outlet_page(request, slug, *, covered):
             "cards": story_cards(page.object_list, heading="h3", muted=muted_slugs(request.GET)),
             "beside": summary["beside"],
             "beside_window": BESIDE_WINDOW,
-            "weekly_chart": weekly_chart(summary["days"]),
+            "weekly_chart": functools.partial(weekly_chart, summary["days"]),
+            "chart_key": f"outlet:{provider['id']}:{generation()}",
             "page_title": f"{provider['name']}: stories it {what}",
             "description": (
                 f"{provider['name']} ({provider['domain']}) led {provider['led_count']} stories "

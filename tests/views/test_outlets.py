@@ -4,6 +4,7 @@ import re
 
 import pytest
 
+from stories.signals import content_changed
 from tests.factories import BASE_TIME, hours, make_provider, make_story
 from tests.views.helpers import in_order, next_link, page, text
 
@@ -94,6 +95,17 @@ def test_an_outlet_page_has_a_weekly_chart_of_its_stories(client):
             "Week of 9 Oct 2023: 1 story",
             "Week of 29 Apr 2024: 2 stories",
         ]
+
+
+def test_an_outlet_pages_chart_is_drawn_again_once_the_content_changes(client, settings):
+    settings.PAGE_CACHE_SECONDS = 0  # the whole-page cache aside: the chart's own cache is under test
+    globe = make_provider("bostonglobe.com", "The Boston Globe")
+    make_story("One", provider=globe, published_at=BASE_TIME)
+    assert page(client.get("/providers/bostonglobe-com/")).find("desc").text.startswith("1 story in all")
+    make_story("Two", provider=globe, published_at=BASE_TIME - hours(24))
+    assert page(client.get("/providers/bostonglobe-com/")).find("desc").text.startswith("1 story in all")  # cached
+    content_changed.send(sender=None)  # an import or a publish
+    assert page(client.get("/providers/bostonglobe-com/")).find("desc").text.startswith("2 stories in all")
 
 
 def test_provider_index_pages_through_every_outlet_once(client, monkeypatch):
