@@ -15,6 +15,7 @@ unused entry lingers.
 """
 
 import datetime
+import time
 
 from django.core.cache import cache
 from django.db.models import Count, DateTimeField, Exists, ExpressionWrapper, F, OuterRef, Q, Subquery, Value
@@ -49,25 +50,47 @@ def providers_with_stories():
 # --- the directories -----------------------------------------------------------
 
 
+# This process's copy of the current generation's directories: read from the shared cache, a
+# directory of hundreds of outlets is unpickled on every request (half a millisecond). Keyed by
+# the generation, which every request reads afresh, it changes when the shared entries do; kept
+# no longer than they are.
+_in_process = {}  # "topics" or "providers": (generation, expiry on the monotonic clock, directory)
+
+
+def forget_process_copies():
+    """Drop this process's copies (the tests empty the shared cache between tests, the generation staying)."""
+    _in_process.clear()
+
+
 def topic_directory():
-    """Topics with published stories, by name: a list of dicts (id, slug, name, story_count)."""
-    topics = cache.get(f"directory:topics:{generation()}")
-    return _load_directories()[0] if topics is None else topics
+    """Topics with published stories, by name: a list of dicts (id, slug, name, story_count). Not to be changed."""
+    return _directory("topics", 0)
 
 
 def provider_directory():
-    """Outlets with published stories, by name: a list of dicts (id, slug, name, led_count, covered_count)."""
-    providers = cache.get(f"directory:providers:{generation()}")
-    return _load_directories()[1] if providers is None else providers
+    """Outlets with published stories, by name: a list of dicts (id, slug, name, led_count, covered_count).
+    Not to be changed."""
+    return _directory("providers", 1)
 
 
-def _load_directories():
+def _directory(name, index):
+    current = generation()
+    held = _in_process.get(name)
+    if held is not None and held[0] == current and held[1] > time.monotonic():
+        return held[2]
+    found = cache.get(f"directory:{name}:{current}")
+    if found is None:
+        found = _load_directories(current)[index]
+    _in_process[name] = (current, time.monotonic() + DIRECTORY_SECONDS, found)
+    return found
+
+
+def _load_directories(current):
     """Both directories from ONE query (a cold list page reads both for its filter form), and cached.
 
     A union of the two small tables' rows, each with its kind; the database sorts
     each kind by name then id, as it would the two queries apart.
     """
-    current = generation()
     topics = topics_with_stories().annotate(kind=Value(0), first=F("story_count"), second=Value(0))
     providers = providers_with_stories().annotate(kind=Value(1), first=F("led_count"), second=F("covered_count"))
     columns = ("kind", "id", "slug", "name", "first", "second")

@@ -1,14 +1,17 @@
 import pytest
 from django.core.cache import cache
 
+from stories.directories import forget_process_copies
 from stories.signals import content_changed
 
 
 @pytest.fixture(autouse=True)
 def _clear_cache():
     cache.clear()
+    forget_process_copies()
     yield
     cache.clear()
+    forget_process_copies()
 
 
 @pytest.fixture(scope="session")

@@ -1,5 +1,6 @@
 """stories.directories: the topic and outlet directories and an outlet's aggregates, cached per content generation."""
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -8,6 +9,7 @@ from django.core.cache import cache
 from stories.caching import generation
 from stories.directories import (
     BESIDE_SIZE,
+    DIRECTORY_SECONDS,
     appears_beside,
     find_provider,
     find_topic,
@@ -60,6 +62,26 @@ def test_the_directories_are_read_once_per_content_generation(django_assert_num_
     content_changed.send(sender=None)
     with django_assert_num_queries(1):  # one query reads both
         topic_directory(), provider_directory()
+
+
+def test_a_process_keeps_its_copy_of_the_directories_until_the_generation_changes():
+    make_story(topics=["AI"])
+    first = topic_directory()
+    assert topic_directory() is first  # not unpickled from the shared cache again
+    make_story(topics=["Robots"])
+    assert [topic["name"] for topic in topic_directory()] == ["AI"]  # as the shared cache would say...
+    content_changed.send(sender=None)  # ...until an import or a publish (in any process) says the content changed
+    assert [topic["name"] for topic in topic_directory()] == ["AI", "Robots"]
+
+
+def test_a_process_copy_lasts_no_longer_than_the_shared_entry(monkeypatch):
+    make_story(topics=["AI"])
+    topic_directory()
+    make_story(topics=["Robots"])
+    clock = time.monotonic() + DIRECTORY_SECONDS + 1
+    monkeypatch.setattr("stories.directories.time.monotonic", lambda: clock)
+    cache.clear()  # the shared entry has expired too
+    assert [topic["name"] for topic in topic_directory()] == ["AI", "Robots"]
 
 
 def test_find_by_slug_in_the_directories():

@@ -12,6 +12,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from stories.directories import forget_process_copies
 from tests.factories import BASE_TIME, make_story
 
 VOID_ELEMENTS = frozenset(
@@ -211,6 +212,7 @@ def chips(document):
 
 def count_queries(client, url, **kw):
     cache.clear()  # a fresh cache: the page, its cards and the filter directories all rebuilt
+    forget_process_copies()  # and no copy of the directories left in this process
     with CaptureQueriesContext(connection) as queries:
         response = client.get(url, **kw)
     assert response.status_code == 200, (url, response.status_code)
