@@ -41,6 +41,7 @@ sys.path.insert(0, str(PROJECT))
 from bench.common import (  # noqa: E402
     BENCH_DIR,
     RESULTS,
+    SEARCH_QUERIES,
     free_port,
     imported_database,
     imported_postgres_database,
@@ -114,28 +115,12 @@ print(json.dumps({
     "story": stories,
     "topic": topic.get_absolute_url(),
     "provider": provider.get_absolute_url(),
-    "search": "/search/?q=facial+recognition",
     **json.loads(SEARCH_URLS_JSON),
     "page_500": "/?after=" + cursor,
     "ceiling": "/bench/ok",
 }))
 """
 
-# Latin words (bench/make_corpus.py's vocabulary): its 48 words are each in every generated story
-# (11 articles of 60 to 75 words each), so "privacy" matches them all; no word of it is rare, so the
-# rare word is one the generator never writes (the index lookup and a page of no results).
-# Search in every script (bench/make_corpus.py gives 1 lead in 20 a Japanese or Chinese headline):
-# a common and a rare substring of 3+ characters (the trigram index), of 2 (the grams index), and a
-# mixed query.
-SEARCH_QUERIES = {
-    "search_common": "privacy",
-    "search_rare": "zeppelin",
-    "search_cjk_common": "新型コロナ",
-    "search_cjk_rare": "佐々木",
-    "search_cjk_2_common": "東京",
-    "search_cjk_2_rare": "朗希",
-    "search_mixed": "facial 東京",
-}
 SEARCH_URLS = {name: "/search/?q=" + quote(query) for name, query in SEARCH_QUERIES.items()}
 URLS_SCRIPT = URLS_SCRIPT.replace("SEARCH_URLS_JSON", repr(json.dumps(SEARCH_URLS)))
 
@@ -165,8 +150,7 @@ print(json.dumps(out))
 def search_only(args, database):
     """--search-only: the search URLs' cost on the large database, merged as "search" (one entry per database)."""
     large = build_database(args.stories, database)
-    urls = {"search": "/search/?q=facial+recognition", **SEARCH_URLS}
-    results = django_script(server_env(large, cache_seconds=0), SEARCH_SCRIPT, json.dumps(urls))
+    results = django_script(server_env(large, cache_seconds=0), SEARCH_SCRIPT, json.dumps(SEARCH_URLS))
     print(json.dumps(results, indent=1, ensure_ascii=False), flush=True)
     merged = read_results()
     if "results" in merged.get("search", {}):  # the one-database layout before issue 17: SQLite's

@@ -104,3 +104,21 @@ def imported_postgres_database(server, url, corpus, stories, env, *, seed, relat
     with psycopg.connect(server, autocommit=True) as conn:
         conn.execute(f"COMMENT ON DATABASE \"{name}\" IS '{done}'")
     return url
+
+
+# Latin words (bench/make_corpus.py's vocabulary): its 48 words are each in every generated story
+# (11 articles of 60 to 75 words each), so "privacy" matches them all; no word of it is rare, so the
+# rare word is one the generator never writes (the index lookup and a page of no results).
+# Search in every script (bench/make_corpus.py gives 1 lead in 20 a Japanese or Chinese headline):
+# a common and a rare substring of 3+ characters (the trigram index), of 2 (the grams index), and a
+# mixed query. bench_pages.py sends them, report.py names them.
+SEARCH_QUERIES = {
+    "search": "facial recognition",
+    "search_common": "privacy",
+    "search_rare": "zeppelin",
+    "search_cjk_common": "新型コロナ",
+    "search_cjk_rare": "佐々木",
+    "search_cjk_2_common": "東京",
+    "search_cjk_2_rare": "朗希",
+    "search_mixed": "facial 東京",
+}

@@ -23,7 +23,7 @@ HERE = Path(__file__).resolve().parent
 PROJECT = HERE.parent
 sys.path.insert(0, str(PROJECT))
 
-from bench.common import RESULTS  # noqa: E402
+from bench.common import RESULTS, SEARCH_QUERIES  # noqa: E402
 
 START, END = "<!-- benchmarks:start -->", "<!-- benchmarks:end -->"
 DATABASES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
@@ -45,16 +45,6 @@ SEARCHES = {
     "search_cjk_2_common": ("CJK run of 2, common", COMMON_P99_MS),
     "search_cjk_2_rare": ("CJK run of 2, rare", RARE_P99_MS),
     "search_mixed": ("common word + CJK run of 2", COMMON_P99_MS),
-}
-SEARCH_QUERIES = {  # as bench_pages.py sends them (kept here so the report needs no Django)
-    "search": "facial recognition",
-    "search_common": "privacy",
-    "search_rare": "zeppelin",
-    "search_cjk_common": "新型コロナ",
-    "search_cjk_rare": "佐々木",
-    "search_cjk_2_common": "東京",
-    "search_cjk_2_rare": "朗希",
-    "search_mixed": "facial 東京",
 }
 # Import: the plain command (no --jobs) against the single-process parse-only rate of the same run.
 DEFAULT_RATIO, JOBS2_SPEEDUP, PEAK_RSS_MB = 0.8, 1.5, 150

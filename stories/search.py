@@ -36,8 +36,7 @@ stories came in), reading no further, then applies the queryset's conditions.
 Both annotate ``search_rank`` (an integer: keyset pagination needs exact
 values). ``results_are_ranked()`` says whether the ranks differ (PostgreSQL) and
 ``result_keys()`` gives the order a results page uses, so no page needs to ask
-which database is in use. ``snippet()`` gives each result's matching text, marked;
-``with_match_count()`` a bounded count of any queryset.
+which database is in use. ``snippet()`` gives each result's matching text, marked.
 """
 
 import functools
@@ -283,22 +282,6 @@ def fts5_phrases(runs):
 
 
 # --- what a results page shows -------------------------------------------------
-
-
-def with_match_count(queryset, bound=COUNT_BOUND):
-    """``queryset`` annotated with ``match_count``: how many stories it holds, counted up to ``bound`` + 1.
-
-    A scalar subquery of the page's own query, so counting costs no query of its
-    own (the page budget), and its LIMIT keeps it bounded work however many match.
-    """
-    inner = queryset.order_by().values("pk")[: bound + 1]
-    try:
-        sql, params = inner.query.sql_with_params()
-    except EmptyResultSet:  # queryset.none(): nothing to count, nothing to ask
-        return queryset.annotate(match_count=Value(0, IntegerField()))
-    # The inner SQL is Django's own compilation, its values still parameters.
-    count = RawSQL(f"SELECT COUNT(*) FROM ({sql}) AS matches", params)  # noqa: S608, S611  # nosec
-    return queryset.annotate(match_count=count)
 
 
 def match_count_label(count, bound=None, *, more=False, ranked=False):

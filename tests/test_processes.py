@@ -225,8 +225,12 @@ def test_every_worker_serves_what_another_process_changed(tmp_path, monkeypatch)
                  "/feeds/topics/shared-topic.rss"]  # fmt: skip
         server = Server(url, tmp_path)
         try:
-            before = warm(server, [taken_page, *lists, "/sitemap.xml"])
+            before = warm(server, [taken_page, *lists, "/topics/", "/sitemap.xml"])
             assert "Taken down story" in before["/"] and "Editors draft story" not in before["/"]
+            # What comes from the caches below the page (each worker's copy of the topic directory,
+            # the topic's cached weekly chart) counts the 3 published stories on the topic.
+            assert '<span class="count">3 stories</span>' in before["/topics/"]
+            assert "3 stories in all" in before["/topics/shared-topic/"]
             sections = re.findall(r"<loc>[^<]*?(/sitemap-[^<]+)</loc>", before["/sitemap.xml"])
             sitemap_sections = [path for path, body in warm(server, sections).items() if "/story/" in body]
             assert any(taken_page in body for body in warm(server, sitemap_sections).values())
@@ -241,6 +245,8 @@ def test_every_worker_serves_what_another_process_changed(tmp_path, monkeypatch)
                 assert_everywhere(server, path, contains=["Kept steady story"], lacks=["Taken down story", taken_page])
             for path in sitemap_sections:
                 assert_everywhere(server, path, contains=["/story/"], lacks=[taken_page])
+            assert_everywhere(server, "/topics/", contains=['<span class="count">2 stories</span>'])
+            assert_everywhere(server, "/topics/shared-topic/", contains=["2 stories in all"])
 
             # 2. Another process imports a new story: on every list at once.
             document(docs / "new.md", "Newly imported story", "https://shared-outlet.example/new")
@@ -251,6 +257,8 @@ def test_every_worker_serves_what_another_process_changed(tmp_path, monkeypatch)
             assert_everywhere(server, new_page, contains=["Newly imported story"])
             for path in sitemap_sections:
                 assert_everywhere(server, path, contains=[new_page])
+            assert_everywhere(server, "/topics/", contains=['<span class="count">3 stories</span>'])
+            assert_everywhere(server, "/topics/shared-topic/", contains=["3 stories in all"])
 
             # 3. An editor publishes the draft in the admin, on whichever worker: every worker serves it.
             editor = admin_session(server, url)

@@ -13,9 +13,10 @@ from stories.models import Article, Story
 from stories.scripts import search_grams, search_runs
 from stories.search import (
     match_count_label,
+    more_than_bound,
+    search_stories,
     search_terms,
     snippet,
-    with_match_count,
 )
 from tests.dbutil import empty_database, run_manage
 from tests.factories import BASE_TIME, make_article, make_story
@@ -96,9 +97,10 @@ def test_search_terms_split_words_from_runs_of_spaceless_scripts():
 def test_the_count_is_bounded():
     for i in range(4):
         make_story(f"Budget story {i}")
-    counted = with_match_count(Story.objects.search("budget"), bound=2)
-    assert [story.match_count for story in counted] == [3] * 4  # bound + 1: "more than 2"
-    assert with_match_count(Story.objects.search("budget"), bound=10).first().match_count == 4
+    counted = search_stories(Story.objects.all(), "budget", bound=2)
+    assert len(counted) == 2 and all(more_than_bound(story, bound=2) for story in counted)  # "more than 2"
+    counted = search_stories(Story.objects.all(), "budget", bound=10)
+    assert counted[0].search_count == 4 and not more_than_bound(counted[0], bound=10)
     assert match_count_label(3, bound=2) == "More than 2 stories match"
     assert match_count_label(1) == "1 story matches"
     assert match_count_label(1000) == "1,000 stories match"
@@ -292,11 +294,16 @@ print(json.dumps(report))
 """
 
 
-def test_the_migration_fills_the_grams_and_reverses(tmp_path):
-    with empty_database(tmp_path, prefix="grams") as url:
-        result = run_manage(url, "shell", "-c", MIGRATION_CHECK)
+def migration_report(tmp_path, prefix, script):
+    """What a migration check script printed last (JSON), run by manage.py shell in a scratch database."""
+    with empty_database(tmp_path, prefix=prefix) as url:
+        result = run_manage(url, "shell", "-c", script)
         assert result.returncode == 0, result.stderr
-        report = json.loads(result.stdout.strip().splitlines()[-1])
+        return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_the_migration_fills_the_grams_and_reverses(tmp_path):
+    report = migration_report(tmp_path, "grams", MIGRATION_CHECK)
     assert report["before"] is False and report["back"] is False
     assert report["forward"] == ["泰国签证", "泰国签证"] and report["again"] == ["泰国签证"]
     if connection.vendor == "sqlite":  # added in place: the triggers of 0004 and 0007 survive
@@ -365,10 +372,7 @@ print(json.dumps(report))
 
 
 def test_the_runs_migration_moves_the_trigram_index_and_reverses(tmp_path):
-    with empty_database(tmp_path, prefix="runs") as url:
-        result = run_manage(url, "shell", "-c", RUNS_MIGRATION_CHECK)
-        assert result.returncode == 0, result.stderr
-        report = json.loads(result.stdout.strip().splitlines()[-1])
+    report = migration_report(tmp_path, "runs", RUNS_MIGRATION_CHECK)
     assert report["runs"] == ["新型コロナ"]
     assert report["found"] == ["新型コロナ in Tokyo"] and report["again"] == ["新型コロナ in Tokyo"]
     if connection.vendor == "sqlite":
@@ -396,8 +400,8 @@ def test_runs_of_three_characters_or_more_are_served_by_the_trigram_index():
 
 def test_a_query_of_signs_only_finds_nothing_and_counts_nothing(client):
     make_story("Anything")
-    assert with_match_count(Story.objects.search("、「」")).count() == 0
-    assert with_match_count(Story.objects.search("'*()")).count() == 0
+    assert Story.objects.search("、「」").count() == 0
+    assert Story.objects.search("'*()").count() == 0
     response = client.get("/search/", {"q": "'*()"})
     assert response.status_code == 200 and "No story holds all these words" in text(response)
 
