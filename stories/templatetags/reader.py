@@ -298,9 +298,20 @@ def dimensions(image):
 # --- languages ----------------------------------------------------------------
 
 
+# Safe: a constant.
+_DIR_AUTO = SafeString(' dir="auto"')  # nosec B703
+
+
 @register.filter
 def lang(article):
-    """The ``lang`` attribute for an article's headline and excerpt; none when unknown (the page's English holds)."""
+    """The attributes of an article's headline or excerpt in its own language.
+
+    ``lang`` when the language is known (else the page's English holds). ``dir="auto"`` always:
+    an Arabic or Hebrew headline reads right to left, and the element is isolated, so a stray
+    direction control in the text (U+202E turns what follows backwards) stays inside it.
+    """
     code = article.language
+    if code == UNKNOWN_LANGUAGE:
+        return _DIR_AUTO
     # Safe: the code is escaped.
-    return "" if code == UNKNOWN_LANGUAGE else SafeString(f' lang="{attribute_text(code)}"')  # nosec B703
+    return SafeString(f' lang="{attribute_text(code)}" dir="auto"')  # nosec B703
