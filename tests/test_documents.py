@@ -436,6 +436,8 @@ LEAD_RULES = [
     ("provider a list", PROVIDER, "provider: [The Boston Globe]\n", "provider", "not a list"),
     ("provider without name", PROVIDER, "provider:\n  domain: bostonglobe.com\n", "provider.name", "is missing"),
     ("provider name a number", PROVIDER, "provider:\n  name: 7\n", "provider.name", "must be text"),
+    ("provider name with an override", PROVIDER, "provider:\n  name: \"Globe \\u202eevil\"\n", "provider.name",
+     "must not contain direction controls (found U+202E)"),
     ("provider bad domain", PROVIDER, "provider:\n  name: X\n  domain: 'not a domain'\n", "provider.domain",
      "not a valid domain name"),
     ("ampWebUrl javascript", "ampWebUrl: ", "ampWebUrl: \"javascript:alert(1)\"\nx: ", "ampWebUrl", "not javascript:"),
@@ -456,11 +458,30 @@ LEAD_RULES = [
     ("topics text", "topics:\n  - Computer Vision\n  - AI\n", "topics: AI\n", "topics", "must be a list, not text"),
     ("topic not a name", "  - Computer Vision\n", "  - 12\n", "topics[0]", "must be a topic name"),
     ("topic without letters", "  - Computer Vision\n", "  - '***'\n", "topics[0]", "no letters or digits"),
+    ("topic with an isolate", "  - Computer Vision\n", '  - "AI \\u2067x"\n', "topics[0]",
+     "must not contain direction controls (found U+2067)"),
     ("related a mapping", "related:\n", "related:\n  a: 1\nnot_related:\n", "related", "must be a list, not a mapping"),
     ("category a list", "category: news\n", "category: [news]\n", "category", "must be text, not a list"),
     ("secured a number", "secured: \"", "secured: 12\nx: \"", "secured", "must be text, not a number"),
+    ("category with an embedding", "category: news\n", 'category: "\\u202bnews"\n', "category",
+     "direction controls (found U+202B)"),
     ("type too long", "type: article\nquality", f"type: {'t' * 51}\nquality", "type", "over the 50 limit"),
 ]  # fmt: skip
+
+
+def test_right_to_left_names_and_direction_controls_in_headlines_are_kept():
+    """Headlines and excerpts keep whatever direction controls they hold (pages isolate them:
+    dir="auto"); a name may hold the right-to-left mark (U+200F), which opens nothing."""
+    doc = read(
+        minimal(
+            title='title: "Flipped \\u202eheadline"',
+            excerpt='excerpt: "An \\u2067isolated\\u2069 word."',
+            provider='provider:\n  name: "الجزيرة\\u200f"\n  domain: aljazeera.net',
+        )
+    )
+    assert doc.lead.title == "Flipped \u202eheadline"
+    assert doc.lead.excerpt == "An \u2067isolated\u2069 word."
+    assert doc.lead.provider_name == "الجزيرة\u200f"
 
 
 @pytest.mark.parametrize(

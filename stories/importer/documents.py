@@ -183,13 +183,13 @@ def clean_article(item, where, warnings):
         raise InvalidFieldError(f"{where}provider", "is missing")
     if not isinstance(provider, dict):
         raise InvalidFieldError(f"{where}provider", f"must be a mapping with a name, not {kind(provider)}")
-    provider_name = clean_text(provider, "name", f"{where}provider.", required=True)
+    provider_name = clean_text(provider, "name", f"{where}provider.", required=True, label=True)
     raw_domain = provider.get("domain")
     if raw_domain is None or raw_domain == "":
         domain = clean_domain(urlsplit(web_url).hostname or "", f"{where}webUrl")
     else:
         domain = clean_domain(raw_domain, f"{where}provider.domain")
-    article_type = clean_text(item, "type", where, max_length=MAX_TYPE) or "article"
+    article_type = clean_text(item, "type", where, max_length=MAX_TYPE, label=True) or "article"
     excerpt = clean_text(item, "excerpt", where, max_length=MAX_EXCERPT, multiline=True)
     language = None
     if item.get("language") is not None:
@@ -231,7 +231,7 @@ def validate_document(path, data, digest):
         if secured:
             refuse_control_characters(secured, "secured")
         topics = clean_topics(data.get("topics"))
-        category = clean_text(data, "category", "", max_length=MAX_SHORT).lower()
+        category = clean_text(data, "category", "", max_length=MAX_SHORT, label=True).lower()
         related_raw = data.get("related")
         if related_raw is not None and not isinstance(related_raw, list):
             raise InvalidFieldError("related", f"must be a list, not {kind(related_raw)}")

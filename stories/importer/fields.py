@@ -40,6 +40,11 @@ _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u2
 # Control characters never belong in text (a NUL is refused by PostgreSQL);
 # tabs and line breaks do, and are normalized.
 _TEXT_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Direction embeddings, overrides and isolates: each holds until it is closed, so one left open
+# turns the text after it around. Pages isolate headlines and excerpts (dir="auto"), but names
+# are set inside sentences ("Read the full article at ..."), and no real name needs them
+# (the marks U+200E and U+200F, which open nothing, are allowed).
+_DIRECTION_CONTROL_RE = re.compile(r"[\u202a-\u202e\u2066-\u2069]")
 
 
 class InvalidFieldError(Exception):
@@ -50,20 +55,25 @@ class InvalidFieldError(Exception):
         self.problem = problem
 
 
-def clean_text(item, key, where, *, required=False, max_length=MAX_NAME, multiline=False):
-    """``item[key]`` as text, its spaces collapsed (only trimmed if ``multiline``); '' when absent and optional."""
+def clean_text(item, key, where, *, required=False, max_length=MAX_NAME, multiline=False, label=False):
+    """``item[key]`` as text, its spaces collapsed (only trimmed if ``multiline``); '' when absent and optional.
+
+    A ``label`` (an outlet's name, a category) must not hold direction controls either.
+    """
     value = item.get(key)
-    name = f"{where}{key}"
+    field = f"{where}{key}"
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
-            raise InvalidFieldError(name, "is missing" if key not in item or value is None else "is empty")
+            raise InvalidFieldError(field, "is missing" if key not in item or value is None else "is empty")
         return ""
     if not isinstance(value, str):
-        raise InvalidFieldError(name, f"must be text, not {kind(value)}")
-    refuse_control_characters(value, name)
+        raise InvalidFieldError(field, f"must be text, not {kind(value)}")
+    refuse_control_characters(value, field)
+    if label:
+        refuse_direction_controls(value, field)
     value = value.strip() if multiline else " ".join(value.split())
     if len(value) > max_length:
-        raise InvalidFieldError(name, f"is {len(value):,} characters long, over the {max_length:,} limit")
+        raise InvalidFieldError(field, f"is {len(value):,} characters long, over the {max_length:,} limit")
     return value
 
 
@@ -72,6 +82,13 @@ def refuse_control_characters(value, name):
     bad = _TEXT_CONTROL_RE.search(value)
     if bad:
         raise InvalidFieldError(name, f"must not contain control characters (found U+{ord(bad.group()):04X})")
+
+
+def refuse_direction_controls(value, name):
+    """Raise if ``value`` holds a direction embedding, override or isolate (U+202A-U+202E, U+2066-U+2069)."""
+    bad = _DIRECTION_CONTROL_RE.search(value)
+    if bad:
+        raise InvalidFieldError(name, f"must not contain direction controls (found U+{ord(bad.group()):04X})")
 
 
 def clean_integer(item, key, where, *, default, minimum):
@@ -291,6 +308,7 @@ def clean_topics(value):
         if not isinstance(name, str) or not name.strip():
             raise InvalidFieldError(f"topics[{index}]", f"must be a topic name, not {kind(name)}")
         refuse_control_characters(name, f"topics[{index}]")
+        refuse_direction_controls(name, f"topics[{index}]")
         name = " ".join(name.split())
         if len(name) > MAX_SHORT:
             raise InvalidFieldError(f"topics[{index}]", f"is over the {MAX_SHORT}-character limit")
