@@ -73,7 +73,7 @@ def main(path):
     if idle:
         print(
             f"{len(idle)} worker timeout(s) with no request read: a scanner connection that sent nothing "
-            "for 30 s (nginx reads requests whole in production); not the site's"
+            "until gunicorn's timeout (nginx reads requests whole in production); not the site's"
         )
     for entry in failing:
         print("\n".join(entry))

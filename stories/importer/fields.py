@@ -36,15 +36,16 @@ MAX_IMAGES = 50  # per article; real articles have one
 _HOST_RE = re.compile(
     r"(?=.{1,253}$)(?:[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?\.)*[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
 )
-_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-# Control characters never belong in text (a NUL is refused by PostgreSQL);
-# tabs and line breaks do, and are normalized.
-_TEXT_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # Direction embeddings, overrides and isolates: each holds until it is closed, so one left open
 # turns the text after it around. Pages isolate headlines and excerpts (dir="auto"), but names
 # are set inside sentences ("Read the full article at ..."), and no real name needs them
-# (the marks U+200E and U+200F, which open nothing, are allowed).
-_DIRECTION_CONTROL_RE = re.compile(r"[\u202a-\u202e\u2066-\u2069]")
+# (the marks U+200E and U+200F, which open nothing, are allowed in names).
+_DIRECTION_CONTROLS = r"\u202a-\u202e\u2066-\u2069"
+_DIRECTION_CONTROL_RE = re.compile(f"[{_DIRECTION_CONTROLS}]")
+_CONTROL_RE = re.compile(rf"[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f{_DIRECTION_CONTROLS}]")  # in URLs
+# Control characters never belong in text (a NUL is refused by PostgreSQL);
+# tabs and line breaks do, and are normalized.
+_TEXT_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 class InvalidFieldError(Exception):
